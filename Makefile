@@ -14,6 +14,14 @@ HIBERLOAD_CACHE ?= /var/cache/hiberload
 export HIBERLOAD_CACHE
 
 VERSION := $(shell cat VERSION)
+# `make V=1` shows full command lines.
+ifeq ($(V),1)
+Q :=
+quiet = @true
+else
+Q := @
+quiet = @echo "  $(1) $@"
+endif
 GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 .DEFAULT_GOAL := all
@@ -42,6 +50,7 @@ test-deps: $(DEPS_TEST)
 # ---------------------------------------------------------------- sources
 COMMON_SRCS := $(sort $(wildcard common/*.cpp))
 EFI_SRCS := $(sort $(wildcard efi/*.cpp kernel-loader/*.cpp))
+EFI_ASM_SRCS := $(sort $(wildcard efi/*.S))
 TOOLS_LIB_SRCS := $(sort $(wildcard tools/lib/*.cpp))
 TOOL_MAINS := $(sort $(wildcard tools/*.cpp))
 TOOLS := $(patsubst tools/%.cpp,$(BUILD)/tools/%,$(TOOL_MAINS))
@@ -67,30 +76,45 @@ EFI_ARCH_CFLAGS := -ffreestanding -fpic -fshort-wchar -mno-red-zone \
 
 # C++ in firmware: no exceptions, no RTTI, no thread-safe statics (no
 # runtime to support them). gnu-efi's crt0 calls efi_main with the SysV ABI.
+# -fno-gnu-unique and hidden visibility: C++ inline variables would
+# otherwise be reached through GOT entries (R_X86_64_GLOB_DAT), which
+# gnu-efi's self-relocation silently skips.
 EFI_CXXFLAGS := -std=c++20 $(EFI_ARCH_CFLAGS) -fno-exceptions -fno-rtti \
                 -fno-threadsafe-statics -fno-asynchronous-unwind-tables \
+                -fno-gnu-unique -fvisibility=hidden \
                 -DGNU_EFI_USE_MS_ABI -DHL_EFI=1 $(VERSION_FLAGS) $(WARNINGS) \
                 -I. -I/usr/include/efi -I/usr/include/efi/x86_64 \
                 $(EFI_ZLIB_CFLAGS) $(EFI_MBEDTLS_CFLAGS)
 
-EFI_OBJS := $(patsubst %.cpp,$(BUILD)/efi/%.o,$(EFI_SRCS) $(COMMON_SRCS))
+EFI_OBJS := $(patsubst %.cpp,$(BUILD)/efi/%.o,$(EFI_SRCS) $(COMMON_SRCS)) \
+            $(patsubst %.S,$(BUILD)/efi/%.o,$(EFI_ASM_SRCS))
 EFI_APP := $(BUILD)/hiberload.efi
 
 $(BUILD)/efi/%.o: %.cpp | $(DEPS_BUILD) efi-third-party
 	@mkdir -p $(@D)
-	$(EFI_CXX) $(EFI_CXXFLAGS) -MMD -MP -c $< -o $@
+	$(call quiet,CXX-EFI)
+	$(Q)$(EFI_CXX) $(EFI_CXXFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/efi/%.o: %.S | $(DEPS_BUILD)
+	@mkdir -p $(@D)
+	$(call quiet,AS-EFI)
+	$(Q)$(EFI_CC) -fpic -c $< -o $@
 
 # --no-undefined: a symbol that neither the app, the EFI builds of the
 # libraries nor gnu-efi provides is a build error, not a crash in firmware.
 $(BUILD)/hiberload.so: $(EFI_OBJS) $(EFI_THIRD_PARTY_LIBS)
-	$(EFI_LD) -nostdlib -znocombreloc -T $(GNU_EFI_LIB)/elf_x86_64_efi.lds \
+	$(call quiet,LD-EFI)
+	$(Q)$(EFI_LD) -nostdlib -znocombreloc -T $(GNU_EFI_LIB)/elf_x86_64_efi.lds \
 	  -shared -Bsymbolic --no-undefined -L$(GNU_EFI_LIB) \
 	  $(GNU_EFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) \
 	  --start-group $(EFI_THIRD_PARTY_LIBS) -lefi -lgnuefi --end-group \
 	  $(shell $(EFI_CC) -print-libgcc-file-name) -o $@
+	@# gnu-efi's _relocate applies R_X86_64_RELATIVE only: refuse anything else.
+	@bad=$$(readelf -rW $@ | awk '/R_X86_64_/ && $$3 != "R_X86_64_RELATIVE"' | head -5); \
+	  if [ -n "$$bad" ]; then echo "$@: relocations gnu-efi cannot apply:"; echo "$$bad"; rm -f $@; exit 1; fi
 
 $(EFI_APP): $(BUILD)/hiberload.so
-	$(EFI_OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel \
+	$(Q)$(EFI_OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel \
 	  -j .rela -j .reloc --target=efi-app-x86_64 --subsystem=10 $< $@
 	@echo "built $@ ($$(stat -c %s $@) bytes)"
 
@@ -108,15 +132,18 @@ HOST_TESTS := $(BUILD)/host-tests/hiberload-tests
 
 $(BUILD)/host/%.o: %.cpp | $(DEPS_BUILD)
 	@mkdir -p $(@D)
-	$(HOST_CXX) $(HOST_CXXFLAGS) -MMD -MP -c $< -o $@
+	$(call quiet,CXX)
+	$(Q)$(HOST_CXX) $(HOST_CXXFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/tools/%: $(BUILD)/host/tools/%.o $(HOST_TOOLS_LIB_OBJS) $(HOST_COMMON_OBJS)
 	@mkdir -p $(@D)
-	$(HOST_CXX) -o $@ $^ $(HOST_LIBS)
+	$(call quiet,LINK)
+	$(Q)$(HOST_CXX) -o $@ $^ $(HOST_LIBS)
 
 $(HOST_TESTS): $(HOST_TEST_OBJS) $(HOST_TOOLS_LIB_OBJS) $(HOST_COMMON_OBJS)
 	@mkdir -p $(@D)
-	$(HOST_CXX) -o $@ $^ $(HOST_LIBS)
+	$(call quiet,LINK)
+	$(Q)$(HOST_CXX) -o $@ $^ $(HOST_LIBS)
 
 tools: $(TOOLS)
 host-tests: $(HOST_TESTS)
@@ -131,7 +158,8 @@ FUZZ_RUNS ?= 20000
 
 $(BUILD)/fuzz/%: host-tests/fuzz/%.cpp $(COMMON_SRCS) $(wildcard common/*.h) | $(DEPS_TEST)
 	@mkdir -p $(@D)
-	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -o $@ $< $(COMMON_SRCS) $(HOST_LIBS)
+	$(call quiet,FUZZ)
+	$(Q)$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -o $@ $< $(COMMON_SRCS) $(HOST_LIBS)
 
 fuzz: $(FUZZERS)
 

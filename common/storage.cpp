@@ -23,4 +23,20 @@ Status MemoryStorage::write(uint64_t offset, const void* buffer, size_t length) 
   return ok_status();
 }
 
+Status WindowStorage::read(uint64_t offset, void* buffer, size_t length) {
+  if (!range_inside(offset, length, size_)) {
+    return Error::make("read of {} bytes at {x} is outside the {}-byte partition", length, offset,
+                       size_);
+  }
+  return base_.read(offset_ + offset, buffer, length);
+}
+
+Status WindowStorage::write(uint64_t offset, const void* buffer, size_t length) {
+  if (!range_inside(offset, length, size_)) {
+    return Error::make("write of {} bytes at {x} is outside the {}-byte partition", length, offset,
+                       size_);
+  }
+  return base_.write(offset_ + offset, buffer, length);
+}
+
 }  // namespace hl

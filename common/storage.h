@@ -55,4 +55,24 @@ class MemoryStorage final : public Storage {
   bool writable_;
 };
 
+// A window [offset, offset + size) of another storage, e.g. one partition
+// of a whole disk. Offsets are relative to the window's start.
+class WindowStorage final : public Storage {
+ public:
+  // Precondition: range_inside(offset, size, base.size()).
+  WindowStorage(Storage& base, uint64_t offset, uint64_t size)
+      : base_(base), offset_(offset), size_(size) {}
+
+  uint64_t size() const override { return size_; }
+  uint32_t block_size() const override { return base_.block_size(); }
+  Status read(uint64_t offset, void* buffer, size_t length) override;
+  Status write(uint64_t offset, const void* buffer, size_t length) override;
+  Status flush() override { return base_.flush(); }
+
+ private:
+  Storage& base_;
+  uint64_t offset_;
+  uint64_t size_;
+};
+
 }  // namespace hl

@@ -93,7 +93,7 @@ trap cleanup EXIT
 ensure_packages() {
     local missing=() p
     for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+        [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] \
             || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
@@ -148,10 +148,13 @@ fetch_one() {
     local pkg=$1 uris dsc_line dsc_name dsc_sum dsc actual source version tmp
 
     # Exact file names and, for the .dsc, the SHA-256 from the signed Sources
-    # index (apt prints: 'URI' NAME SIZE SHA256:HEX).
-    uris=$(cd "$DLDIR" && apt_private source --print-uris "$pkg" 2>/dev/null) \
+    # index (apt prints: 'URI' NAME SIZE SHA256:HEX). Run in an empty
+    # directory: apt leaves out files already present in the current one.
+    tmp=$(mktemp -d "$SRC/.uris-$pkg.XXXXXX")
+    tmpdirs+=("$tmp")
+    uris=$(cd "$tmp" && apt_private source --print-uris "$pkg" 2>/dev/null) \
         || die "apt-get source --print-uris $pkg failed (is '$pkg' a source package in $SUITE?)"
-    dsc_line=$(grep -E "^'[^']+\.dsc' " <<<"$uris" | head -n1) \
+    dsc_line=$(grep -m1 -E "^'[^']+\.dsc' " <<<"$uris") \
         || die "no .dsc for $pkg in $SUITE"
     read -r _ dsc_name _ dsc_sum <<<"$dsc_line"
     dsc_sum=${dsc_sum#SHA256:}
