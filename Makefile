@@ -173,7 +173,8 @@ check-fuzz: $(FUZZERS)
 	@for f in $(FUZZERS); do \
 	  echo "fuzz: $$(basename $$f), $(FUZZ_RUNS) runs"; \
 	  mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$f); \
-	  $$f -runs=$(FUZZ_RUNS) -max_len=65536 $(BUILD)/fuzz/corpus/$$(basename $$f) \
+	  $$f -runs=$(FUZZ_RUNS) -max_total_time=60 -len_control=0 -max_len=65536 \
+	    $(BUILD)/fuzz/corpus/$$(basename $$f) \
 	    >$(BUILD)/fuzz/$$(basename $$f).log 2>&1 \
 	    || { tail -40 $(BUILD)/fuzz/$$(basename $$f).log; exit 1; }; \
 	done

@@ -1,21 +1,29 @@
 // hiberload's entry point: the boot flow, one named step per call.
 //
 //   configuration → locate image → verify → plan placement → commit
-//   → place → leave firmware → jump            (direct resume)
-//   or → chain-load the normal kernel            (fallback or normal boot)
+//   → place → leave firmware → jump            (direct resume, efi/direct_resume)
+//   or → chain-load the normal kernel            (kernel-loader/linux_boot)
 //
-// This version implements the first step and the firmware self-test; the
-// later steps are tracked in docs/architecture.md.
+// Every step that fails says why on the console and the flow moves on to
+// the next sensible action; nothing here hangs or stops at a bad input.
 
+#include "common/image_reader.h"
 #include "efi/configuration.h"
 #include "efi/console.h"
+#include "efi/direct_resume.h"
 #include "efi/esp_files.h"
 #include "efi/firmware.h"
+#include "efi/partition_locator.h"
+#include "efi/pool_allocator.h"
 #include "efi/selftest.h"
 #include "efi/test_control.h"
+#include "kernel-loader/linux_boot.h"
 
 namespace hl::efi {
 namespace {
+
+using kernel_loader::BootPurpose;
+using kernel_loader::BootRequest;
 
 void print_banner() {
   console_write("\n");
@@ -30,12 +38,66 @@ void print_banner() {
       ST->Hdr.Revision >> 16, (ST->Hdr.Revision & 0xffff) / 10);
 }
 
-// What the boot would do next: which kernel, and whether it is there.
-void describe_next_step(EFI_HANDLE image, const Config& config) {
-  const bool kernel_present = esp_file_exists(image, config.kernel);
-  say("next: look for a hibernation image, else boot the kernel {} ({})", config.kernel,
-      kernel_present ? "present" : "missing on the ESP");
-  say("this build does not resume or load kernels yet: returning to the firmware boot manager");
+void describe_image(const image::ImageInfo& info, const HibernationPartition& partition) {
+  char memory[24], stored[24];
+  format_size(memory, sizeof memory, info.total_raw_bytes);
+  format_size(stored, sizeof stored, info.total_stored_bytes);
+  say("image on partition {}: Linux {}, {} of memory in {} segments ({} stored, {} chunks), "
+      "created at {} (Unix time)",
+      partition.number, info.kernel_release, memory, info.segment_count, stored, info.chunk_count,
+      info.creation_time);
+}
+
+// The chain-load step. Returns only if the kernel could not be started.
+EFI_STATUS boot_kernel(EFI_HANDLE image, const Config& config, const BootRequest& request,
+                       const char* why) {
+  say("{}: booting {}{}", why, config.kernel,
+      request.purpose == BootPurpose::kFallbackResume ? " to restore the image with kexec" : "");
+  Status booted = kernel_loader::boot_linux(image, config, request);
+  say("cannot boot the kernel: {}", booted.error().reason());
+  say("returning to the firmware's boot manager");
+  return EFI_LOAD_ERROR;
+}
+
+// configuration → locate → verify → (direct resume | chain-load).
+EFI_STATUS resume_or_boot(EFI_HANDLE image, const Config& config) {
+  if (config.mode == ResumeMode::kOff) {
+    return boot_kernel(image, config, BootRequest{}, "resume is off (mode=off)");
+  }
+
+  PoolAllocator pool;
+  auto partition = locate_hibernation_partition(config, pool);
+  if (!partition) {
+    say("no hibernation partition: {}", partition.error().reason());
+    return boot_kernel(image, config, BootRequest{}, "nothing to resume");
+  }
+  WindowStorage storage(*partition->disk, partition->offset, partition->size);
+  image::ImageReader reader(storage, pool);
+  auto info = reader.open();
+  if (!info) {
+    say("no image to resume on partition {}: {}", partition->number, info.error().reason());
+    return boot_kernel(image, config, BootRequest{}, "nothing to resume");
+  }
+  describe_image(*info, *partition);
+
+  BootRequest fallback{BootPurpose::kFallbackResume, partition->unique};
+  if (config.mode == ResumeMode::kFallbackOnly) {
+    return boot_kernel(image, config, fallback, "mode=fallback");
+  }
+
+  // The firmware's watchdog resets the machine after 5 minutes (UEFI
+  // 2.10, 3.1.2); placing a large image under emulation can take longer.
+  BS->SetWatchdogTimer(0, 0, 0, nullptr);
+  Status resumed = direct_resume(image, reader, *info, pool);
+  // Only reached when the resume did not happen.
+  say("direct resume not possible: {}", resumed.error().reason());
+  if (reader.commit_record().state == static_cast<uint32_t>(image::ImageState::kConsumed)) {
+    return boot_kernel(image, config, BootRequest{}, "the image was consumed");
+  }
+  if (config.mode == ResumeMode::kDirectOnly) {
+    return boot_kernel(image, config, BootRequest{}, "mode=direct, no fallback");
+  }
+  return boot_kernel(image, config, fallback, "falling back");
 }
 
 }  // namespace
@@ -43,22 +105,24 @@ void describe_next_step(EFI_HANDLE image, const Config& config) {
 EFI_STATUS run(EFI_HANDLE image) {
   print_banner();
   const TestControl test = read_test_control(image);
-
-  bool healthy = true;
-  if (test.selftest) {
-    Status selftest = run_library_selftest(image, test);
-    if (!selftest) {
-      say("SELF-TEST FAILED: {}", selftest.error().reason());
-      healthy = false;
-    }
-  }
-
   const LoadedConfig config = load_configuration();
   describe_configuration(config);
-  describe_next_step(image, config.config);
 
-  finish_test(test, healthy ? TestVerdict::kPass : TestVerdict::kFail);
-  return healthy ? EFI_NOT_STARTED : EFI_ABORTED;
+  if (test.selftest) {
+    // Test machines only: check the libraries, say what a boot would do,
+    // report, and stop before touching any disk.
+    Status selftest = run_library_selftest(image, test);
+    if (!selftest) say("SELF-TEST FAILED: {}", selftest.error().reason());
+    const bool kernel_present = esp_file_exists(image, config.config.kernel);
+    say("next: would look for a hibernation image, else boot {} ({})", config.config.kernel,
+        kernel_present ? "present" : "missing on the ESP");
+    finish_test(test, selftest ? TestVerdict::kPass : TestVerdict::kFail);
+    return selftest ? EFI_SUCCESS : EFI_ABORTED;
+  }
+
+  const EFI_STATUS status = resume_or_boot(image, config.config);
+  finish_test(test, TestVerdict::kReturnedToFirmware);
+  return status;
 }
 
 }  // namespace hl::efi

@@ -69,7 +69,9 @@ TestControl read_test_control(EFI_HANDLE image) {
 
 void finish_test(const TestControl& control, TestVerdict verdict) {
   if (!control.debug_exit) return;
-  say("test verdict: {}", verdict == TestVerdict::kPass ? "PASS" : "FAIL");
+  say("test verdict: {}", verdict == TestVerdict::kPass   ? "PASS"
+                          : verdict == TestVerdict::kFail ? "FAIL"
+                                                          : "returned to the firmware");
   const uint8_t value = static_cast<uint8_t>(verdict);
   __asm__ volatile("outb %0, %1" : : "a"(value), "Nd"(static_cast<uint16_t>(0x501)));
   // Not under QEMU with isa-debug-exit after all: power off rather than hang.

@@ -22,6 +22,9 @@ inline constexpr char kTestControlPath[] = "\\EFI\\hiberload\\test.conf";
 enum class TestVerdict : uint8_t {
   kPass = 0x10,  // QEMU exit status 33
   kFail = 0x11,  // QEMU exit status 35
+  // hiberload neither resumed nor started a kernel and is about to return
+  // to the firmware (QEMU exit status 37).
+  kReturnedToFirmware = 0x12,
 };
 
 struct TestControl {

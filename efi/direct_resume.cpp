@@ -1,0 +1,311 @@
+#include "efi/direct_resume.h"
+
+#include <string.h>
+
+#include "common/identity_map.h"
+#include "common/placement.h"
+#include "common/runtime_map.h"
+#include "efi/console.h"
+#include "efi/final_stage.h"
+#include "efi/memory_map.h"
+
+namespace hl::efi {
+namespace {
+
+using image::ChunkEntry;
+using image::ImageInfo;
+using image::ImageReader;
+using image::SegmentEntry;
+
+constexpr uint64_t kPage = 4096;
+// Bounds on the plan's tables: a real map gives tens of ranges.
+constexpr size_t kMaxPlanRanges = 1024;
+constexpr size_t kMaxMemoryRegions = 1024;
+// Final stage, work area, staging and direct ranges.
+constexpr size_t kMaxClaims = 2 + 2 * kMaxPlanRanges;
+
+uint64_t pages_for(uint64_t bytes) { return (bytes + kPage - 1) / kPage; }
+
+// Everything the resume needs from the pool, allocated before the memory
+// map snapshot the plan is made from, so that no allocation of ours changes
+// the map between planning and claiming.
+struct Workspace {
+  FirmwareMemoryMap map;
+  MemoryRegion* regions = nullptr;
+  RuntimeRegion* runtime = nullptr;
+  MemoryRange* destinations = nullptr;
+  MemoryRange* scratch = nullptr;
+  MemoryRange* direct = nullptr;
+  DeferredCopy* deferred = nullptr;
+  MemoryRange* staging = nullptr;
+  MemoryRange* claims = nullptr;
+  size_t destination_count = 0;
+  size_t scratch_count = 0;
+
+  template <typename T>
+  static bool allocate(Allocator& pool, T** out, size_t count) {
+    *out = static_cast<T*>(pool.allocate(count * sizeof(T) + 1));
+    return *out != nullptr;
+  }
+
+  Status allocate_all(Allocator& pool, const ImageInfo& info, size_t scratch_ranges) {
+    auto map_bytes = memory_map_buffer_size();
+    if (!map_bytes) return map_bytes.error();
+    // Twice the current size: allocations below and the claims add entries.
+    map.capacity = *map_bytes * 2 + 16 * 1024;
+    map.buffer = static_cast<uint8_t*>(pool.allocate(map.capacity));
+    if (map.buffer == nullptr || !allocate(pool, &regions, kMaxMemoryRegions) ||
+        !allocate(pool, &runtime, kMaxMemoryRegions) ||
+        !allocate(pool, &destinations, info.segment_count) ||
+        !allocate(pool, &scratch, scratch_ranges) || !allocate(pool, &direct, kMaxPlanRanges) ||
+        !allocate(pool, &deferred, kMaxPlanRanges) || !allocate(pool, &staging, kMaxPlanRanges) ||
+        !allocate(pool, &claims, kMaxClaims)) {
+      return Error::make("out of memory for the resume's work tables");
+    }
+    return ok_status();
+  }
+};
+
+// Memory claimed with AllocatePages(AllocateAddress), released again if the
+// resume is abandoned before commit.
+class Claims {
+ public:
+  Claims(MemoryRange* storage, size_t capacity) : ranges_(storage), capacity_(capacity) {}
+
+  Status claim(const MemoryRange& r, const char* what) {
+    if (count_ == capacity_) return Error::make("too many memory claims");
+    EFI_PHYSICAL_ADDRESS address = r.base;
+    EFI_STATUS status = BS->AllocatePages(AllocateAddress, EfiLoaderData, pages_for(r.size), &address);
+    if (EFI_ERROR(status)) {
+      return Error::make("cannot claim {} at {x}-{x}: {} (the firmware's memory changed while planning)",
+                         what, r.base, r.end() - 1, status_text(status));
+    }
+    ranges_[count_++] = r;
+    return ok_status();
+  }
+
+  void release_all() {
+    for (size_t i = 0; i < count_; ++i) BS->FreePages(ranges_[i].base, pages_for(ranges_[i].size));
+    count_ = 0;
+  }
+
+ private:
+  MemoryRange* ranges_;
+  size_t capacity_;
+  size_t count_ = 0;
+};
+
+// The kexec jump back entry must be memory the image restores: it is code of
+// the hibernated kernel's control page.
+Status check_jump_entry(const ImageInfo& info, Span<const SegmentEntry> segments) {
+  for (const SegmentEntry& s : segments) {
+    if (info.jump_back_entry >= s.physical_address &&
+        info.jump_back_entry - s.physical_address < s.size) {
+      return ok_status();
+    }
+  }
+  return Error::make("the jump back entry {x} is not inside any image segment", info.jump_back_entry);
+}
+
+// Reads the firmware's memory map into the workspace and checks the runtime
+// regions against the image's record.
+Status snapshot_memory(Workspace& ws, ImageReader& reader, size_t* region_count) {
+  HL_TRY(read_memory_map(&ws.map));
+  size_t runtime_count = 0;
+  for (size_t i = 0; i < ws.map.count() && runtime_count < kMaxMemoryRegions; ++i) {
+    const EFI_MEMORY_DESCRIPTOR* d = ws.map.at(i);
+    if (d->Attribute & kEfiMemoryRuntime) {
+      ws.runtime[runtime_count++] = RuntimeRegion{d->PhysicalStart, d->NumberOfPages, d->Type};
+    }
+  }
+  HL_TRY(check_runtime_map(reader.runtime_map(), {ws.runtime, runtime_count}));
+  auto count = to_memory_regions(ws.map, ws.regions, kMaxMemoryRegions);
+  if (!count) return count.error();
+  *region_count = *count;
+  return ok_status();
+}
+
+uint64_t identity_map_top(const ImageInfo& info, const Workspace& ws) {
+  uint64_t top = info.jump_back_entry + kPage;
+  for (size_t i = 0; i < ws.destination_count; ++i) top = ws.destinations[i].end() > top ? ws.destinations[i].end() : top;
+  for (size_t i = 0; i < ws.scratch_count; ++i) top = ws.scratch[i].end() > top ? ws.scratch[i].end() : top;
+  return top;
+}
+
+void print_plan(const PlacementPlan& plan) {
+  char direct[24], deferred[24], free_scratch[24];
+  format_size(direct, sizeof direct, plan.direct_bytes);
+  format_size(deferred, sizeof deferred, plan.deferred_bytes);
+  format_size(free_scratch, sizeof free_scratch, plan.scratch_free_bytes);
+  say("plan: {} written in place, {} busy in firmware now (staged in scratch, copied last); "
+      "{} of scratch free",
+      direct, deferred, free_scratch);
+  say("plan: final stage at {x}, work area at {x}", plan.final_stage.base, plan.work_area.base);
+}
+
+// Writes chunk `index`'s raw bytes where the plan says. Chunks that map to
+// one contiguous place are read (raw) or inflated (zlib) straight into it;
+// a chunk that straddles a direct/deferred boundary goes through the bounce
+// buffer and is scattered.
+Status place_chunk(ImageReader& reader, uint32_t index, const PlacementPlan& plan,
+                   uint8_t* staging, uint8_t* bounce, size_t buffer_bytes) {
+  const ChunkEntry& chunk = reader.chunks()[index];
+  uint64_t target = 0, contiguous = 0;
+  if (!plan.write_address(chunk.destination, &target, &contiguous)) {
+    return Error::make("chunk {}: destination {x} is not in the plan", index, chunk.destination);
+  }
+  if (contiguous >= chunk.raw_length) {
+    return reader.read_chunk(index, reinterpret_cast<void*>(target), chunk.raw_length, staging,
+                             buffer_bytes);
+  }
+  HL_TRY(reader.read_chunk(index, bounce, buffer_bytes, staging, buffer_bytes));
+  uint64_t done = 0;
+  while (done < chunk.raw_length) {
+    if (!plan.write_address(chunk.destination + done, &target, &contiguous)) {
+      return Error::make("chunk {}: destination {x} is not in the plan", index, chunk.destination + done);
+    }
+    const uint64_t n = contiguous < chunk.raw_length - done ? contiguous : chunk.raw_length - done;
+    memcpy(reinterpret_cast<void*>(target), bounce + done, n);
+    done += n;
+  }
+  return ok_status();
+}
+
+Status place_all_chunks(ImageReader& reader, const ImageInfo& info, const PlacementPlan& plan) {
+  const size_t buffer_bytes = info.chunk_raw_size_max;
+  uint8_t* staging = reinterpret_cast<uint8_t*>(plan.work_area.base);
+  uint8_t* bounce = staging + buffer_bytes;
+  const uint64_t total = info.total_raw_bytes ? info.total_raw_bytes : 1;
+  uint64_t placed = 0;
+  unsigned shown_percent = 0;
+  console_write("hiberload: placing image:   0%");
+  for (uint32_t i = 0; i < info.chunk_count; ++i) {
+    Status s = place_chunk(reader, i, plan, staging, bounce, buffer_bytes);
+    if (!s) {
+      console_write("\n");
+      return s.error();
+    }
+    placed += reader.chunks()[i].raw_length;
+    const unsigned percent = static_cast<unsigned>(placed * 100 / total);
+    if (percent >= shown_percent + 10 || percent == 100) {
+      char text[16];
+      format_to(text, sizeof text, "\b\b\b\b{}{}%", percent < 10 ? "  " : percent < 100 ? " " : "", percent);
+      console_write(text);
+      shown_percent = percent;
+    }
+  }
+  console_write("\n");
+  return ok_status();
+}
+
+// GetMemoryMap + ExitBootServices, retried while the map key goes stale
+// (firmware events may allocate between the two calls; UEFI 2.10, 7.4.6).
+Status exit_boot_services(EFI_HANDLE image, FirmwareMemoryMap* map) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    HL_TRY(read_memory_map(map));
+    EFI_STATUS status = BS->ExitBootServices(image, map->map_key);
+    if (!EFI_ERROR(status)) return ok_status();
+    if (status != EFI_INVALID_PARAMETER) return firmware_error("ExitBootServices", status);
+  }
+  return Error::make("ExitBootServices kept failing with a stale memory map key");
+}
+
+// Gives the runtime services the virtual addresses the hibernated kernel
+// chose; regions it did not record (none, after check_runtime_map) stay
+// identity-mapped. No console from here on: boot services are gone.
+void set_virtual_address_map(FirmwareMemoryMap* map, Span<const image::RuntimeMapEntry> recorded) {
+  for (size_t i = 0; i < map->count(); ++i) {
+    EFI_MEMORY_DESCRIPTOR* d = map->at(i);
+    if (!(d->Attribute & kEfiMemoryRuntime)) continue;
+    uint64_t virt = d->PhysicalStart;
+    recorded_virtual_address(recorded, d->PhysicalStart, &virt);
+    d->VirtualStart = virt;
+  }
+  // A failure cannot be reported any more; the resumed kernel then finds
+  // runtime services unusable, which Linux survives (efi=noruntime-like).
+  RT->SetVirtualAddressMap(map->size, map->descriptor_size, map->descriptor_version,
+                           reinterpret_cast<EFI_MEMORY_DESCRIPTOR*>(map->buffer));
+}
+
+}  // namespace
+
+Status direct_resume(EFI_HANDLE image_handle, ImageReader& reader, const ImageInfo& info,
+                     Allocator& pool) {
+  HL_TRY(check_jump_entry(info, reader.segments()));
+
+  Workspace ws;
+  HL_TRY(ws.allocate_all(pool, info, reader.scratch_ranges().size()));
+  for (const SegmentEntry& s : reader.segments()) {
+    ws.destinations[ws.destination_count++] = MemoryRange{s.physical_address, s.size};
+  }
+  for (const image::ScratchRange& r : reader.scratch_ranges()) {
+    ws.scratch[ws.scratch_count++] = MemoryRange{r.base, r.size};
+  }
+
+  // Snapshot, plan and claim with no allocation of ours in between.
+  size_t region_count = 0;
+  if (Status s = snapshot_memory(ws, reader, &region_count); !s) {
+    return s.error().with_context("machine check");
+  }
+  const uint64_t top = identity_map_top(info, ws);
+  if (top > kMaxIdentityMapTop) return Error::make("memory above 512 GiB is not supported");
+  PlacementInput input;
+  input.destinations = {ws.destinations, ws.destination_count};
+  input.scratch = {ws.scratch, ws.scratch_count};
+  input.memory = {ws.regions, region_count};
+  input.final_stage_bytes = FinalStage::bytes_needed(top, kMaxPlanRanges);
+  // Staging for a chunk's stored bytes plus a bounce buffer for its raw bytes.
+  input.work_area_bytes = 2 * static_cast<uint64_t>(info.chunk_raw_size_max);
+  const PlacementBuffers buffers{{ws.direct, kMaxPlanRanges},
+                                 {ws.deferred, kMaxPlanRanges},
+                                 {ws.staging, kMaxPlanRanges}};
+  auto plan = plan_placement(input, buffers);
+  if (!plan) return plan.error().with_context("placement plan");
+
+  Claims claims(ws.claims, kMaxClaims);
+  Status claimed = claims.claim(plan->final_stage, "the final stage");
+  if (claimed) claimed = claims.claim(plan->work_area, "the work area");
+  for (const MemoryRange& r : plan->staging) {
+    if (claimed) claimed = claims.claim(r, "staging memory");
+  }
+  for (const MemoryRange& r : plan->direct) {
+    if (claimed) claimed = claims.claim(r, "image memory");
+  }
+  if (!claimed) {
+    claims.release_all();
+    return claimed.error();
+  }
+  print_plan(*plan);
+
+  // Place and verify. Nothing irreversible happens before every chunk's
+  // SHA-256 matched: a failure releases the claims and boots normally.
+  if (Status placed = place_all_chunks(reader, info, *plan); !placed) {
+    claims.release_all();
+    return placed.error().with_context("placing the image");
+  }
+  say("image verified: {} chunks, every SHA-256 matched", info.chunk_count);
+
+  auto final_stage = FinalStage::prepare(plan->final_stage, top, plan->deferred, info.jump_back_entry);
+  if (!final_stage) {
+    claims.release_all();
+    return final_stage.error();
+  }
+
+  // Commit: from here the image is never placed again, whatever happens.
+  if (Status consumed = reader.mark_consumed(); !consumed) {
+    claims.release_all();
+    return consumed.error().with_context("marking the image consumed");
+  }
+  say("image marked consumed; leaving the firmware and jumping to {x}", info.jump_back_entry);
+
+  if (Status exited = exit_boot_services(image_handle, &ws.map); !exited) {
+    // Boot services are still up (ExitBootServices failed every time): the
+    // image is consumed, so boot normally rather than resume half-way.
+    claims.release_all();
+    return exited.error();
+  }
+  set_virtual_address_map(&ws.map, reader.runtime_map());
+  final_stage->run();
+}
+
+}  // namespace hl::efi
