@@ -145,8 +145,23 @@ $(HOST_TESTS): $(HOST_TEST_OBJS) $(HOST_TOOLS_LIB_OBJS) $(HOST_COMMON_OBJS)
 	$(call quiet,LINK)
 	$(Q)$(HOST_CXX) -o $@ $^ $(HOST_LIBS)
 
+# Test fixtures for the OVMF tests: host programs and the resume payload.
+OVMF_FIXTURE_SRCS := $(sort $(wildcard host-tests/ovmf/*.cpp))
+OVMF_FIXTURES := $(patsubst host-tests/ovmf/%.cpp,$(BUILD)/host-tests/%,$(subst _,-,$(OVMF_FIXTURE_SRCS))) \
+                 $(BUILD)/host-tests/resume-payload.bin
+
+$(BUILD)/host-tests/synthetic-core: $(BUILD)/host/host-tests/ovmf/synthetic_core.o $(HOST_TOOLS_LIB_OBJS) $(HOST_COMMON_OBJS)
+	@mkdir -p $(@D)
+	$(call quiet,LINK)
+	$(Q)$(HOST_CXX) -o $@ $^ $(HOST_LIBS)
+
+$(BUILD)/host-tests/resume-payload.bin: host-tests/ovmf/resume_payload.S
+	@mkdir -p $(@D)
+	$(call quiet,AS)
+	$(Q)$(EFI_CC) -c $< -o $@.o && $(EFI_OBJCOPY) -O binary -j .text $@.o $@
+
 tools: $(TOOLS)
-host-tests: $(HOST_TESTS)
+host-tests: $(HOST_TESTS) $(OVMF_FIXTURES)
 
 # ---------------------------------------------------------------- fuzzers
 # libFuzzer + ASan + UBSan (clang from Debian). Each target links the whole
@@ -164,7 +179,7 @@ $(BUILD)/fuzz/%: host-tests/fuzz/%.cpp $(COMMON_SRCS) $(wildcard common/*.h) | $
 fuzz: $(FUZZERS)
 
 # ---------------------------------------------------------------- aggregate
-all: $(EFI_APP) $(TOOLS) $(HOST_TESTS)
+all: $(EFI_APP) $(TOOLS) $(HOST_TESTS) $(OVMF_FIXTURES)
 
 check-host: $(HOST_TESTS)
 	$(HOST_TESTS)

@@ -13,6 +13,7 @@
 #include "efi/direct_resume.h"
 #include "efi/esp_files.h"
 #include "efi/firmware.h"
+#include "efi/memory_map.h"
 #include "efi/partition_locator.h"
 #include "efi/pool_allocator.h"
 #include "efi/selftest.h"
@@ -80,7 +81,8 @@ EFI_STATUS resume_or_boot(EFI_HANDLE image, const Config& config) {
   }
   describe_image(*info, *partition);
 
-  BootRequest fallback{BootPurpose::kFallbackResume, partition->unique};
+  const BootRequest fallback =
+      kernel_loader::fallback_request(partition->unique, reader.scratch_ranges());
   if (config.mode == ResumeMode::kFallbackOnly) {
     return boot_kernel(image, config, fallback, "mode=fallback");
   }
@@ -105,6 +107,7 @@ EFI_STATUS resume_or_boot(EFI_HANDLE image, const Config& config) {
 EFI_STATUS run(EFI_HANDLE image) {
   print_banner();
   const TestControl test = read_test_control(image);
+  if (test.print_memory_map) print_memory_map();
   const LoadedConfig config = load_configuration();
   describe_configuration(config);
 

@@ -44,3 +44,32 @@ Result<size_t> to_memory_regions(const FirmwareMemoryMap& map, MemoryRegion* out
 }
 
 }  // namespace hl::efi
+
+#include "efi/console.h"
+#include "efi/pool_allocator.h"
+
+namespace hl::efi {
+
+void print_memory_map() {
+  auto size = memory_map_buffer_size();
+  if (!size) {
+    say("memmap: {}", size.error().reason());
+    return;
+  }
+  PoolAllocator pool;
+  FirmwareMemoryMap map;
+  map.capacity = *size;
+  map.buffer = static_cast<uint8_t*>(pool.allocate(map.capacity));
+  if (map.buffer == nullptr) return;
+  if (Status s = read_memory_map(&map); !s) {
+    say("memmap: {}", s.error().reason());
+  } else {
+    for (size_t i = 0; i < map.count(); ++i) {
+      const EFI_MEMORY_DESCRIPTOR* d = map.at(i);
+      say("memmap: {x} {x} {} {x}", d->PhysicalStart, d->NumberOfPages, d->Type, d->Attribute);
+    }
+  }
+  pool.release(map.buffer);
+}
+
+}  // namespace hl::efi

@@ -35,3 +35,12 @@ Result<size_t> memory_map_buffer_size();
 Result<size_t> to_memory_regions(const FirmwareMemoryMap& map, MemoryRegion* out, size_t capacity);
 
 }  // namespace hl::efi
+
+namespace hl::efi {
+
+// Prints the firmware's memory map, one "memmap: BASE PAGES TYPE ATTRIBUTE"
+// line per descriptor (test machines use it to build synthetic images that
+// fit this firmware).
+void print_memory_map();
+
+}  // namespace hl::efi

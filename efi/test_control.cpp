@@ -17,6 +17,10 @@ Status apply(TestControl* control, const KeyValue& kv) {
     control->selftest = kv.value.equals("1");
     return ok_status();
   }
+  if (kv.key.equals("print-memory-map")) {
+    control->print_memory_map = kv.value.equals("1");
+    return ok_status();
+  }
   struct StringKey {
     const char* key;
     char* out;

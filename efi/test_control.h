@@ -31,6 +31,7 @@ struct TestControl {
   bool present = false;
   bool debug_exit = false;  // exit=isa-debug-exit
   bool selftest = false;    // selftest=1
+  bool print_memory_map = false;  // print-memory-map=1: the firmware's map, for tests
   // Library self-test vectors, computed on the host by the test.
   char sha256_input[128] = "";
   char sha256_expect[65] = "";
