@@ -143,51 +143,107 @@ void print_plan(const PlacementPlan& plan) {
   say("plan: final stage at {x}, work area at {x}", plan.final_stage.base, plan.work_area.base);
 }
 
-// Writes chunk `index`'s raw bytes where the plan says. Chunks that map to
-// one contiguous place are read (raw) or inflated (zlib) straight into it;
-// a chunk that straddles a direct/deferred boundary goes through the bounce
-// buffer and is scattered.
-Status place_chunk(ImageReader& reader, uint32_t index, const PlacementPlan& plan,
-                   uint8_t* staging, uint8_t* bounce, size_t buffer_bytes) {
-  const ChunkEntry& chunk = reader.chunks()[index];
-  uint64_t target = 0, contiguous = 0;
-  if (!plan.write_address(chunk.destination, &target, &contiguous)) {
-    return Error::make("chunk {}: destination {x} is not in the plan", index, chunk.destination);
-  }
-  if (contiguous >= chunk.raw_length) {
-    return reader.read_chunk(index, reinterpret_cast<void*>(target), chunk.raw_length, staging,
-                             buffer_bytes);
-  }
-  HL_TRY(reader.read_chunk(index, bounce, buffer_bytes, staging, buffer_bytes));
+// Bytes of the work area read from the disk at once: stored chunks lie back
+// to back, so one Block I/O request fetches many (per-request overhead
+// dominates small chunks, especially under emulation).
+constexpr uint64_t kReadWindowBytes = 8u << 20;
+
+// Writes `length` decoded bytes for destination `destination` where the plan
+// says, splitting across direct/deferred boundaries.
+Status scatter(const PlacementPlan& plan, uint64_t destination, const uint8_t* bytes,
+               uint64_t length) {
   uint64_t done = 0;
-  while (done < chunk.raw_length) {
-    if (!plan.write_address(chunk.destination + done, &target, &contiguous)) {
-      return Error::make("chunk {}: destination {x} is not in the plan", index, chunk.destination + done);
+  while (done < length) {
+    uint64_t target = 0, contiguous = 0;
+    if (!plan.write_address(destination + done, &target, &contiguous)) {
+      return Error::make("destination {x} is not in the plan", destination + done);
     }
-    const uint64_t n = contiguous < chunk.raw_length - done ? contiguous : chunk.raw_length - done;
-    memcpy(reinterpret_cast<void*>(target), bounce + done, n);
+    const uint64_t n = contiguous < length - done ? contiguous : length - done;
+    if (bytes != nullptr) memcpy(reinterpret_cast<void*>(target), bytes + done, n);
+    else memset(reinterpret_cast<void*>(target), 0, n);
     done += n;
   }
   return ok_status();
 }
 
-Status place_all_chunks(ImageReader& reader, const ImageInfo& info, const PlacementPlan& plan) {
-  const size_t buffer_bytes = info.chunk_raw_size_max;
-  uint8_t* staging = reinterpret_cast<uint8_t*>(plan.work_area.base);
-  uint8_t* bounce = staging + buffer_bytes;
+// Decodes chunk `index` from its verified stored bytes into place. A chunk
+// that maps to one contiguous place is decoded straight into it; one that
+// straddles a direct/deferred boundary goes through the bounce buffer.
+Status place_chunk(ImageReader& reader, uint32_t index, const uint8_t* stored,
+                   const PlacementPlan& plan, uint8_t* bounce, size_t bounce_bytes) {
+  const ChunkEntry& chunk = reader.chunks()[index];
+  if (chunk.encoding == static_cast<uint8_t>(image::ChunkEncoding::kZero)) {
+    return scatter(plan, chunk.destination, nullptr, chunk.raw_length);
+  }
+  HL_TRY(reader.verify_stored(index, stored, chunk.stored_length));
+  uint64_t target = 0, contiguous = 0;
+  if (!plan.write_address(chunk.destination, &target, &contiguous)) {
+    return Error::make("chunk {}: destination {x} is not in the plan", index, chunk.destination);
+  }
+  if (contiguous >= chunk.raw_length) {
+    return reader.decode(index, stored, reinterpret_cast<void*>(target), chunk.raw_length);
+  }
+  HL_TRY(reader.decode(index, stored, bounce, bounce_bytes));
+  return scatter(plan, chunk.destination, bounce, chunk.raw_length);
+}
+
+// The chunks from `first` whose stored bytes fit one read window, and the
+// storage range to read for them (block-aligned, inside the storage).
+struct ReadRun {
+  uint32_t end = 0;  // One past the last chunk of the run.
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
+ReadRun next_read_run(Span<const ChunkEntry> chunks, uint32_t first, uint64_t storage_size) {
+  ReadRun run{first, 0, 0};
+  uint64_t stored_end = 0;
+  bool any = false;
+  for (uint32_t i = first; i < chunks.size(); ++i) {
+    const ChunkEntry& c = chunks[i];
+    if (c.stored_length == 0) {
+      run.end = i + 1;
+      continue;
+    }
+    if (!any) {
+      run.offset = c.storage_offset;
+      any = true;
+    } else if (c.storage_offset < stored_end ||
+               c.storage_offset + c.stored_length - run.offset > kReadWindowBytes) {
+      break;
+    }
+    stored_end = c.storage_offset + c.stored_length;
+    run.end = i + 1;
+  }
+  if (any) {
+    run.length = image::align_up(stored_end - run.offset, image::kBlockSize);
+    if (run.offset + run.length > storage_size) run.length = storage_size - run.offset;
+  }
+  return run;
+}
+
+Status place_all_chunks(ImageReader& reader, Storage& storage, const ImageInfo& info,
+                        const PlacementPlan& plan) {
+  uint8_t* window = reinterpret_cast<uint8_t*>(plan.work_area.base);
+  uint8_t* bounce = window + kReadWindowBytes;
+  const size_t bounce_bytes = info.chunk_raw_size_max;
+  const Span<const ChunkEntry> chunks = reader.chunks();
   const uint64_t total = info.total_raw_bytes ? info.total_raw_bytes : 1;
   uint64_t placed = 0;
   unsigned shown_percent = 0;
   console_write("hiberload: placing image:   0%");
-  for (uint32_t i = 0; i < info.chunk_count; ++i) {
-    Status s = place_chunk(reader, i, plan, staging, bounce, buffer_bytes);
-    if (!s) {
-      console_write("\n");
-      return s.error();
+  Status status = ok_status();
+  for (uint32_t i = 0; i < chunks.size() && status;) {
+    const ReadRun run = next_read_run(chunks, i, storage.size());
+    if (run.length != 0) status = storage.read(run.offset, window, run.length);
+    for (; i < run.end && status; ++i) {
+      const uint8_t* stored = window + (chunks[i].storage_offset - run.offset);
+      status = place_chunk(reader, i, chunks[i].stored_length ? stored : nullptr, plan, bounce,
+                           bounce_bytes);
+      placed += chunks[i].raw_length;
     }
-    placed += reader.chunks()[i].raw_length;
     const unsigned percent = static_cast<unsigned>(placed * 100 / total);
-    if (percent >= shown_percent + 10 || percent == 100) {
+    if (status && percent >= shown_percent + 5) {
       char text[16];
       format_to(text, sizeof text, "\b\b\b\b{}{}%", percent < 10 ? "  " : percent < 100 ? " " : "", percent);
       console_write(text);
@@ -195,7 +251,7 @@ Status place_all_chunks(ImageReader& reader, const ImageInfo& info, const Placem
     }
   }
   console_write("\n");
-  return ok_status();
+  return status;
 }
 
 // GetMemoryMap + ExitBootServices, retried while the map key goes stale
@@ -229,8 +285,8 @@ void set_virtual_address_map(FirmwareMemoryMap* map, Span<const image::RuntimeMa
 
 }  // namespace
 
-Status direct_resume(EFI_HANDLE image_handle, ImageReader& reader, const ImageInfo& info,
-                     Allocator& pool) {
+Status direct_resume(EFI_HANDLE image_handle, ImageReader& reader, Storage& storage,
+                     const ImageInfo& info, Allocator& pool) {
   HL_TRY(check_jump_entry(info, reader.segments()));
 
   Workspace ws;
@@ -254,8 +310,8 @@ Status direct_resume(EFI_HANDLE image_handle, ImageReader& reader, const ImageIn
   input.scratch = {ws.scratch, ws.scratch_count};
   input.memory = {ws.regions, region_count};
   input.final_stage_bytes = FinalStage::bytes_needed(top, kMaxPlanRanges);
-  // Staging for a chunk's stored bytes plus a bounce buffer for its raw bytes.
-  input.work_area_bytes = 2 * static_cast<uint64_t>(info.chunk_raw_size_max);
+  // The read window plus a bounce buffer for one chunk's raw bytes.
+  input.work_area_bytes = kReadWindowBytes + info.chunk_raw_size_max;
   const PlacementBuffers buffers{{ws.direct, kMaxPlanRanges},
                                  {ws.deferred, kMaxPlanRanges},
                                  {ws.staging, kMaxPlanRanges}};
@@ -279,7 +335,7 @@ Status direct_resume(EFI_HANDLE image_handle, ImageReader& reader, const ImageIn
 
   // Place and verify. Nothing irreversible happens before every chunk's
   // SHA-256 matched: a failure releases the claims and boots normally.
-  if (Status placed = place_all_chunks(reader, info, *plan); !placed) {
+  if (Status placed = place_all_chunks(reader, storage, info, *plan); !placed) {
     claims.release_all();
     return placed.error().with_context("placing the image");
   }

@@ -13,7 +13,9 @@
 
 namespace hl::efi {
 
-Status direct_resume(EFI_HANDLE image_handle, image::ImageReader& reader,
+// `storage` is the partition `reader` was opened on; chunk payloads are read
+// from it in large runs and verified by `reader` before use.
+Status direct_resume(EFI_HANDLE image_handle, image::ImageReader& reader, Storage& storage,
                      const image::ImageInfo& info, Allocator& pool);
 
 }  // namespace hl::efi

@@ -90,7 +90,7 @@ EFI_STATUS resume_or_boot(EFI_HANDLE image, const Config& config) {
   // The firmware's watchdog resets the machine after 5 minutes (UEFI
   // 2.10, 3.1.2); placing a large image under emulation can take longer.
   BS->SetWatchdogTimer(0, 0, 0, nullptr);
-  Status resumed = direct_resume(image, reader, *info, pool);
+  Status resumed = direct_resume(image, reader, storage, *info, pool);
   // Only reached when the resume did not happen.
   say("direct resume not possible: {}", resumed.error().reason());
   if (reader.commit_record().state == static_cast<uint32_t>(image::ImageState::kConsumed)) {

@@ -67,9 +67,10 @@ uint64_t splitmix(uint64_t x) {
 }
 
 // One page of synthetic memory: about half zero, a quarter pseudo-random, a
-// quarter repetitive text.
+// quarter repetitive text, in runs of 64 KiB as real memory comes in runs
+// (a 1 GiB Linux guest measured 68-87% zero pages, mostly in long runs).
 void fill_page(uint64_t address, uint8_t* page) {
-  const uint64_t kind = splitmix(address) % 8;
+  const uint64_t kind = splitmix(address >> 16) % 8;
   if (kind < 4) {
     std::memset(page, 0, kPage);
   } else if (kind < 6) {

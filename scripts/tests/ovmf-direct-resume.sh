@@ -13,6 +13,7 @@
 #           image not consumed
 #   boot 5  a tampered header: refused at open
 #   boot 6  a runtime region that differs from the record: refused
+#   then, on a second machine with two CPUs: probe and resume again
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -148,5 +149,25 @@ hl_boot "$M" --timeout 120 --expect exit:0x12 && rc=0 || rc=$?
 log=$HL_LAST_LOG
 tl_check "a changed runtime map is refused before placing (0x12)" test "$rc" -eq 0
 tl_log_has "it says the firmware changed" "$log" 'direct resume not possible: machine check: EFI runtime region'
+
+# --- two CPUs: the firmware parks the second one; the resume must not care --
+M2=ovmf-direct-resume-smp2
+hl_machine_create "$M2" --mem 512 --smp 2 >/dev/null
+hl_esp_put "$M2" "$EFI" 'EFI/BOOT/BOOTX64.EFI'
+hl_esp_put "$M2" "$work/test.conf" 'EFI/hiberload/test.conf'
+hl_boot "$M2" --timeout 120 --expect exit:0x12 && rc=0 || rc=$?
+probe2=$HL_LAST_LOG
+tl_check "smp 2: probe boot" test "$rc" -eq 0
+"$SYNTH" --probe-log "$probe2" --scratch "$scratch" --payload "$PAYLOAD" \
+  --out-core "$work/core2.elf" --out-memmap "$work/memmap2.txt" \
+  --out-runtime-map "$work/runtime-map2.txt" >"$work/synth2.out"
+entry2=$(sed -n 's/.*entry=\(0x[0-9a-f]*\).*/\1/p' "$work/synth2.out")
+"$SAVE" -q -o "$work/image2.bin" --jump-back-entry "$entry2" --memmap "$work/memmap2.txt" \
+  --runtime-map "$work/runtime-map2.txt" --scratch "$scratch" --kernel-release synthetic-test \
+  --page-size 4096 "$work/core2.elf"
+hl_partition_write "$M2" hib 0 "$work/image2.bin"
+hl_boot "$M2" --timeout 300 --expect exit:0x20 && rc=0 || rc=$?
+tl_check "smp 2: the payload found memory intact (0x20)" test "$rc" -eq 0
+tl_log_has "smp 2: memory intact" "$HL_LAST_LOG" 'resume-payload: memory intact'
 
 tl_finish
