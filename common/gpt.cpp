@@ -82,14 +82,12 @@ Status check_header(const GptHeader& h, const uint8_t* block, uint32_t block_siz
                        h.first_usable_lba, h.last_usable_lba, last_inner, block_count);
   }
   // Spec 5.3.2: SizeOfPartitionEntry is 128 * 2^n.
-  if (h.size_of_partition_entry < kGptMinEntrySize ||
-      !is_power_of_two(h.size_of_partition_entry)) {
+  if (h.size_of_partition_entry < kGptMinEntrySize || !is_power_of_two(h.size_of_partition_entry)) {
     return Error::make("partition entry size {} is not 128 times a power of two",
                        h.size_of_partition_entry);
   }
   // Two 32-bit factors: the 64-bit product cannot overflow.
-  const uint64_t array_bytes =
-      uint64_t{h.number_of_partition_entries} * h.size_of_partition_entry;
+  const uint64_t array_bytes = uint64_t{h.number_of_partition_entries} * h.size_of_partition_entry;
   if (array_bytes > kGptMaxEntryArrayBytes) {
     return Error::make("partition entry array of {} x {} bytes exceeds the {}-byte limit",
                        h.number_of_partition_entries, h.size_of_partition_entry,
@@ -104,8 +102,9 @@ Status check_header(const GptHeader& h, const uint8_t* block, uint32_t block_siz
   const uint64_t array_last = h.partition_entry_lba + array_blocks - 1;
   if (h.partition_entry_lba < 2 || array_last > last_inner ||
       overlaps(h.partition_entry_lba, array_last, h.first_usable_lba, h.last_usable_lba)) {
-    return Error::make("partition entry array (LBA {}-{}) overlaps the MBR, a header or the usable LBAs",
-                       h.partition_entry_lba, array_last);
+    return Error::make(
+        "partition entry array (LBA {}-{}) overlaps the MBR, a header or the usable LBAs",
+        h.partition_entry_lba, array_last);
   }
   return ok_status();
 }
@@ -161,8 +160,9 @@ bool protective_mbr_warning(Storage& disk, char* out, size_t capacity) {
   uint8_t mbr[kMbrSize];
   if (!disk.read(0, mbr, sizeof mbr)) return false;  // The header read will say why.
   if (mbr[510] != 0x55 || mbr[511] != 0xaa) {
-    format_to(out, capacity, "GPT: LBA 0 holds no MBR (no 0x55aa signature), so no protective "
-                             "MBR; legacy tools may see this disk as empty");
+    format_to(out, capacity,
+              "GPT: LBA 0 holds no MBR (no 0x55aa signature), so no protective "
+              "MBR; legacy tools may see this disk as empty");
     return true;
   }
   for (size_t i = 0; i < 4; ++i) {
@@ -170,17 +170,22 @@ bool protective_mbr_warning(Storage& disk, char* out, size_t capacity) {
       return false;
     }
   }
-  format_to(out, capacity, "GPT: the MBR at LBA 0 has no protective (type 0xee) record; "
-                           "legacy tools may overwrite the GPT");
+  format_to(out, capacity,
+            "GPT: the MBR at LBA 0 has no protective (type 0xee) record; "
+            "legacy tools may overwrite the GPT");
   return true;
 }
 
 }  // namespace
 
 GptDisk::GptDisk(GptDisk&& other)
-    : allocator_(other.allocator_), entries_(std::exchange(other.entries_, nullptr)),
-      block_size_(other.block_size_), block_count_(other.block_count_), header_(other.header_),
-      copy_(other.copy_), warning_count_(other.warning_count_) {
+    : allocator_(other.allocator_),
+      entries_(std::exchange(other.entries_, nullptr)),
+      block_size_(other.block_size_),
+      block_count_(other.block_count_),
+      header_(other.header_),
+      copy_(other.copy_),
+      warning_count_(other.warning_count_) {
   memcpy(warnings_, other.warnings_, sizeof warnings_);
 }
 
@@ -258,10 +263,11 @@ Result<GptDisk> read_gpt(Storage& disk, Allocator& allocator) {
     // the middle until a tool (sgdisk -e) moves it. Only the primary is read.
     const uint64_t last_lba = primary->block_count_ - 1;
     if (primary->header_.alternate_lba != last_lba) {
-      primary->add_warning(Error::make(
+      const Error moved = Error::make(
           "GPT: the primary header puts the backup at LBA {}, not at the last LBA {} (was the "
           "disk resized?)",
-          primary->header_.alternate_lba, last_lba).reason());
+          primary->header_.alternate_lba, last_lba);
+      primary->add_warning(moved.reason());
     }
     return std::move(*primary);
   }
@@ -271,9 +277,9 @@ Result<GptDisk> read_gpt(Storage& disk, Allocator& allocator) {
     return Error::make("{}; {}", primary.error().reason(), backup.error().reason());
   }
   if (has_mbr_warning) backup->add_warning(mbr_warning);
-  backup->add_warning(Error::make("{}; using the backup header at LBA {}", primary.error().reason(),
-                                  backup->header_.my_lba)
-                          .reason());
+  const Error fallback = Error::make("{}; using the backup header at LBA {}",
+                                     primary.error().reason(), backup->header_.my_lba);
+  backup->add_warning(fallback.reason());
   return std::move(*backup);
 }
 

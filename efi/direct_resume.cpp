@@ -8,6 +8,7 @@
 #include "efi/console.h"
 #include "efi/final_stage.h"
 #include "efi/memory_map.h"
+#include "efi/progress.h"
 
 namespace hl::efi {
 namespace {
@@ -230,8 +231,7 @@ Status place_all_chunks(ImageReader& reader, Storage& storage, const ImageInfo& 
   const Span<const ChunkEntry> chunks = reader.chunks();
   const uint64_t total = info.total_raw_bytes ? info.total_raw_bytes : 1;
   uint64_t placed = 0;
-  unsigned shown_percent = 0;
-  console_write("hiberload: placing image:   0%");
+  Progress progress("placing image");
   Status status = ok_status();
   for (uint32_t i = 0; i < chunks.size() && status;) {
     const ReadRun run = next_read_run(chunks, i, storage.size());
@@ -242,15 +242,9 @@ Status place_all_chunks(ImageReader& reader, Storage& storage, const ImageInfo& 
                            bounce_bytes);
       placed += chunks[i].raw_length;
     }
-    const unsigned percent = static_cast<unsigned>(placed * 100 / total);
-    if (status && percent >= shown_percent + 5) {
-      char text[16];
-      format_to(text, sizeof text, "\b\b\b\b{}{}%", percent < 10 ? "  " : percent < 100 ? " " : "", percent);
-      console_write(text);
-      shown_percent = percent;
-    }
+    if (status) progress.update(placed, total);
   }
-  console_write("\n");
+  progress.finish();
   return status;
 }
 

@@ -8,6 +8,7 @@
 // the next sensible action; nothing here hangs or stops at a bad input.
 
 #include "common/image_reader.h"
+#include "efi/boot_menu.h"
 #include "efi/configuration.h"
 #include "efi/console.h"
 #include "efi/direct_resume.h"
@@ -49,6 +50,29 @@ void describe_image(const image::ImageInfo& info, const HibernationPartition& pa
       info.creation_time);
 }
 
+// The boot menu (efi/boot_menu.h), when configured or asked for with a key.
+// An error means "do not resume": its reason says why, for boot_kernel.
+Status ask_boot_menu(const Config& config, image::ImageReader& reader,
+                     const image::ImageInfo& info) {
+  char what[96], memory[24];
+  format_size(memory, sizeof memory, info.total_raw_bytes);
+  format_to(what, sizeof what, "Linux {}, {}", info.kernel_release, memory);
+  switch (run_boot_menu(config.timeout_seconds, what)) {
+    case MenuChoice::kResume:
+      return ok_status();
+    case MenuChoice::kBootNormally:
+      return Error::make("chosen in the menu (image kept for a later boot)");
+    case MenuChoice::kDiscard:
+      if (Status consumed = reader.mark_consumed(); !consumed) {
+        say("cannot discard the image: {}", consumed.error().reason());
+        return Error::make("chosen in the menu (image NOT discarded)");
+      }
+      say("image discarded: marked consumed, it will not be resumed");
+      return Error::make("chosen in the menu (image discarded)");
+  }
+  return ok_status();
+}
+
 // The chain-load step. Returns only if the kernel could not be started.
 EFI_STATUS boot_kernel(EFI_HANDLE image, const Config& config, const BootRequest& request,
                        const char* why) {
@@ -72,14 +96,19 @@ EFI_STATUS resume_or_boot(EFI_HANDLE image, const Config& config) {
     say("no hibernation partition: {}", partition.error().reason());
     return boot_kernel(image, config, BootRequest{}, "nothing to resume");
   }
+  // From here a normal boot tells the kernel where the partition is.
+  const BootRequest normal = kernel_loader::normal_request(partition->unique);
   WindowStorage storage(*partition->disk, partition->offset, partition->size);
   image::ImageReader reader(storage, pool);
   auto info = reader.open();
   if (!info) {
     say("no image to resume on partition {}: {}", partition->number, info.error().reason());
-    return boot_kernel(image, config, BootRequest{}, "nothing to resume");
+    return boot_kernel(image, config, normal, "nothing to resume");
   }
   describe_image(*info, *partition);
+  if (Status chosen = ask_boot_menu(config, reader, *info); !chosen) {
+    return boot_kernel(image, config, normal, chosen.error().reason());
+  }
 
   const BootRequest fallback =
       kernel_loader::fallback_request(partition->unique, reader.scratch_ranges());
@@ -94,10 +123,10 @@ EFI_STATUS resume_or_boot(EFI_HANDLE image, const Config& config) {
   // Only reached when the resume did not happen.
   say("direct resume not possible: {}", resumed.error().reason());
   if (reader.commit_record().state == static_cast<uint32_t>(image::ImageState::kConsumed)) {
-    return boot_kernel(image, config, BootRequest{}, "the image was consumed");
+    return boot_kernel(image, config, normal, "the image was consumed");
   }
   if (config.mode == ResumeMode::kDirectOnly) {
-    return boot_kernel(image, config, BootRequest{}, "mode=direct, no fallback");
+    return boot_kernel(image, config, normal, "mode=direct, no fallback");
   }
   return boot_kernel(image, config, fallback, "falling back");
 }
