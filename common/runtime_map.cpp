@@ -28,6 +28,11 @@ Status check_runtime_map(Span<const image::RuntimeMapEntry> recorded,
     }
   }
   for (const image::RuntimeMapEntry& then : recorded) {
+    // Linux marks boot-services regions it keeps (efi_mem_reserve: ESRT,
+    // memory attributes table, ...) as runtime in its own map so that kexec
+    // preserves them; they are not the firmware's runtime regions, and a new
+    // boot has no reason to make them runtime again.
+    if (then.type == kEfiBootServicesCode || then.type == kEfiBootServicesData) continue;
     bool found = false;
     for (const RuntimeRegion& now : current) found |= now.physical_address == then.physical_address;
     if (!found) {

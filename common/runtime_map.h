@@ -29,7 +29,8 @@ struct RuntimeRegion {
 };
 
 // Every current runtime region must be recorded with the same address, size
-// and type, and every recorded region must exist now.
+// and type, and every recorded region must exist now, except boot-services
+// regions Linux itself marked runtime (efi_mem_reserve), which are ignored.
 Status check_runtime_map(Span<const image::RuntimeMapEntry> recorded,
                          Span<const RuntimeRegion> current);
 

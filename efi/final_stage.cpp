@@ -49,8 +49,10 @@ uint64_t copy_list_bytes(size_t max_copies) {
   return (max_copies * sizeof(DeferredCopy) + kPage - 1) / kPage * kPage;
 }
 
-// Flat 64-bit code (selector 0x08) and data (0x10) descriptors.
-constexpr uint64_t kGdt[] = {0, 0x00af9a000000ffffull, 0x00cf92000000ffffull};
+// The hibernated kernel's selectors: flat 64-bit code at 0x10 (__KERNEL_CS)
+// and data at 0x18 (__KERNEL_DS); see final_stage_code.S for why they must
+// match Linux's.
+constexpr uint64_t kGdt[] = {0, 0, 0x00af9a000000ffffull, 0x00cf92000000ffffull};
 
 bool cpu_has_nx() {
   uint32_t eax = 0x80000000u, ebx, ecx, edx;

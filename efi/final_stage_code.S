@@ -29,8 +29,14 @@
 
 #define MSR_EFER  0xc0000080
 #define EFER_NXE  0x800
-#define CODE_SELECTOR 0x08
-#define DATA_SELECTOR 0x10
+/* Linux's __KERNEL_CS and __KERNEL_DS (arch/x86/include/asm/segment.h). The
+ * hibernated kernel's return path reloads its own GDT but not CS, so CS keeps
+ * our selector until its first IRET reloads it from the kernel's GDT: with
+ * any other selector that lands on a different descriptor (0x08 is the
+ * kernel's 32-bit code segment, and the kernel then runs in compatibility
+ * mode with a truncated stack pointer). */
+#define CODE_SELECTOR 0x10
+#define DATA_SELECTOR 0x18
 
 	.section .text
 	.code64

@@ -43,3 +43,12 @@ TEST_CASE("moved, resized, retyped, new or missing runtime regions are refused w
     CHECK_THAT(status.error().reason(), Catch::Contains(c.reason));
   }
 }
+
+TEST_CASE("boot-services regions Linux marked runtime (efi_mem_reserve) are not required") {
+  std::vector<RuntimeMapEntry> then = {
+      recorded(0x1f800000, 0xfffffffeffe00000, 0x100, hl::kEfiRuntimeServicesData),
+      recorded(0x1e530000, 0xfffffffefe130000, 20, hl::kEfiBootServicesData),
+      recorded(0x0, 0xfffffffefcc00000, 1, hl::kEfiBootServicesCode)};
+  std::vector<RuntimeRegion> now = {{0x1f800000, 0x100, hl::kEfiRuntimeServicesData}};
+  CHECK(hl::check_runtime_map({then.data(), then.size()}, {now.data(), now.size()}).ok());
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# The real round trip on OVMF: a Linux kernel hibernates through kexec jump
+# and comes back through hiberload.
+#
+#   scripts/tests/ovmf-roundtrip.sh [direct|fallback|direct-smp2]...  (default: all three)
+#
+# For each variant, one machine (512 MiB, TCG, no network card, the same
+# virtual hardware in every boot) with hiberload as its only boot entry,
+# configured through the HiberloadConfig variable:
+#   boot 1  hiberload finds no image and chain-loads kernel A with the scratch
+#           region kept out of its memory; A starts the workload (a random
+#           token, a counter every second, a 64 MiB tmpfs file and its md5),
+#           hibernates with hiberload-hibernate; kernel B writes the image and
+#           powers off;
+#   boot 2  direct: hiberload places the image and jumps back into A, no
+#           kernel boots; fallback: hiberload boots the kernel restricted to
+#           the scratch region and its initramfs restores A with kexec. A
+#           continues: same token, the counter goes on, the md5 is unchanged;
+#   boot 3  the image is consumed: a normal boot with a new token.
+# Each run prints power-on → hiberload → image verified → jump → first
+# workload line after the resume, from the host's serial timestamps.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+source "$repo/scripts/lib/harness.sh"
+source "$repo/scripts/lib/testlib.sh"
+source "$repo/scripts/lib/ovmf-vars.sh"
+
+BUILD=${HL_BUILD:-$repo/build}
+EFI=$BUILD/hiberload.efi
+WORK=$BUILD/roundtrip
+tl_begin ovmf-roundtrip
+for f in "$EFI" "$BUILD/tools/hiberload-save" "$BUILD/tools/hiberload-inspect"; do
+  [[ -e $f ]] || { echo "ovmf-roundtrip: $f not built (run make)"; exit 1; }
+done
+hl_require_tools
+trap hl_cleanup EXIT
+
+variants=("$@")
+[[ ${#variants[@]} -gt 0 ]] || variants=(direct fallback direct-smp2)
+
+kernel=$("$repo/scripts/kernel/build-test-kernel.sh" | tail -n 1)
+"$repo/scripts/tests/roundtrip/build-initrds.sh" "$WORK" "$kernel"
+mkdir -p "$WORK"
+
+# t EVENT-REGEX LOG: host seconds since power-on of the first matching line.
+t() { hl_log_time "$2" "$1" 2>/dev/null || echo "?"; }
+field() { sed -n "s/.*$1=\\([^ ]*\\).*/\\1/p" | head -n 1; }
+
+# run VARIANT: one full round trip on a fresh machine.
+run() {
+  local variant=$1 mode=auto smp=1 scratch=0x2000000+192M
+  case $variant in
+    direct) ;;
+    direct-smp2) smp=2 ;;
+    # The fallback kernel needs RAM for the whole core twice (kexec-tools
+    # reads it, kexec_load copies it) and kexec_load refuses segments larger
+    # than half its RAM: give the region more of the machine.
+    fallback) mode=fallback scratch=0x2000000+320M ;;
+    *) echo "ovmf-roundtrip: unknown variant $variant"; return 1 ;;
+  esac
+  local M=roundtrip-$variant
+  echo "=== round trip: $variant (mode=$mode, -smp $smp, scratch=$scratch)"
+  hl_machine_create "$M" --mem 512 --smp "$smp" >/dev/null
+  hl_esp_put "$M" "$EFI" 'EFI/BOOT/BOOTX64.EFI'
+  hl_esp_put "$M" "$EFI" 'EFI/hiberload/hiberload.efi'
+  hl_esp_put "$M" "$kernel" 'EFI/hiberload/vmlinuz'
+  hl_esp_put "$M" "$WORK/a-initrd.img" 'EFI/hiberload/initrd.img'
+  hl_set_config "$M" "$(printf 'version=1\ncmdline=console=ttyS0 no_console_suspend\nscratch=%s\nmode=%s\n' "$scratch" "$mode")"
+
+  # --- boot 1: normal boot, workload, hibernate --------------------------
+  local rc log1 log2 log3
+  hl_boot "$M" --timeout 420 --expect poweroff && rc=0 || rc=$?
+  log1=$HL_LAST_LOG
+  tl_check "$variant boot 1: A hibernated, B wrote the image and powered off" test "$rc" -eq 0
+  tl_log_has "$variant boot 1: hiberload found no image and booted A normally" "$log1" 'nothing to resume: booting'
+  tl_log_has "$variant boot 1: the scratch region was kept from A" "$log1" 'hiberload.scratch=0x2000000'
+  tl_log_has "$variant boot 1: B saved the image" "$log1" 'hiberload-save-init: image written'
+  local token md5 last_tick
+  token=$(grep -a 'workload: started token=' "$log1" | field token)
+  md5=$(grep -a 'workload: 64 MiB tmpfs file md5=' "$log1" | field md5)
+  last_tick=$(grep -a "workload: tick [0-9]* token=$token" "$log1" | tail -n 1 | sed 's/.*tick \([0-9]*\).*/\1/')
+  echo "ovmf-roundtrip: $variant: token=$token md5=$md5 last tick before hibernation=$last_tick"
+  tl_check "$variant boot 1: token and md5 recorded" test -n "$token" -a -n "$md5"
+
+  # --- boot 2: the resume ------------------------------------------------
+  hl_boot "$M" --timeout 420 --expect poweroff && rc=0 || rc=$?
+  log2=$HL_LAST_LOG
+  tl_check "$variant boot 2: A ran to its end after the resume" test "$rc" -eq 0
+  tl_log_has "$variant boot 2: A continued with the same token and an unchanged file" "$log2" "workload: RESUMED-OK token=$token"
+  tl_log_has "$variant boot 2: md5 after the resume equals md5 before" "$log2" "token=$token md5=$md5"
+  local first_tick
+  first_tick=$(grep -a "workload: tick [0-9]* token=$token" "$log2" | head -n 1 | sed 's/.*tick \([0-9]*\).*/\1/')
+  tl_check "$variant boot 2: the counter went on ($last_tick → ${first_tick:-none})" \
+    test -n "$first_tick" -a "${first_tick:-0}" -gt "${last_tick:-0}"
+  tl_log_lacks "$variant boot 2: A never started afresh" "$log2" 'workload: started token='
+  if [[ $mode == fallback ]]; then
+    tl_log_has "$variant boot 2: hiberload chose the fallback kernel" "$log2" 'mode=fallback: booting'
+    tl_log_has "$variant boot 2: the fallback kernel restored with kexec" "$log2" 'kexec -e'
+  else
+    tl_log_has "$variant boot 2: hiberload verified the image" "$log2" 'image verified'
+    tl_log_has "$variant boot 2: hiberload jumped back into A" "$log2" 'leaving the firmware and jumping to'
+    tl_log_lacks "$variant boot 2: no kernel booted before the resume" "$log2" 'Linux version|booting \\EFI'
+  fi
+
+  # --- boot 3: consumed -> normal boot ------------------------------------
+  hl_boot_start "$M" --timeout 300 >/dev/null
+  log3=$(hl_boot_log "$M")
+  if hl_wait_for_log "$log3" 'workload: started token=' 300; then
+    tl_pass "$variant boot 3: a kernel booted"
+  else
+    tl_fail "$variant boot 3: no kernel booted"
+  fi
+  hl_power_cut "$M" >/dev/null 2>&1 || true
+  hl_boot_wait "$M" --quiet >/dev/null 2>&1 || true
+  tl_log_has "$variant boot 3: the consumed image was not resumed" "$log3" 'no image to resume on partition 2: .*consumed'
+  local token3
+  token3=$(grep -a 'workload: started token=' "$log3" | field token)
+  tl_check "$variant boot 3: a new token ($token3)" test -n "$token3" -a "$token3" != "$token"
+
+  # --- timing, from the host's timestamps of boot 2 -----------------------
+  local t_hl t_found t_verified t_jump t_first
+  t_hl=$(t 'hiberload: hiberload [0-9]' "$log2")
+  t_found=$(t 'hiberload: image on partition' "$log2")
+  t_verified=$(t 'hiberload: image verified|mode=fallback: booting' "$log2")
+  t_jump=$(t 'leaving the firmware and jumping|kexec -e' "$log2")
+  t_first=$(t "workload: (tick [0-9]+|after hiberload-hibernate).*token=$token" "$log2")
+  printf 'ovmf-roundtrip: timing %-12s power-on → hiberload %s s → image found %s s → verified/booting %s s → jump %s s → first workload line %s s\n' \
+    "$variant" "$t_hl" "$t_found" "$t_verified" "$t_jump" "$t_first" | tee -a "$BUILD/logs/roundtrip-timing.txt"
+}
+
+: >"$BUILD/logs/roundtrip-timing.txt" 2>/dev/null || mkdir -p "$BUILD/logs"
+for v in "${variants[@]}"; do run "$v"; done
+tl_finish
