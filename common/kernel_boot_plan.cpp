@@ -268,6 +268,15 @@ Result<size_t> build_kernel_command_line(const KernelCommandLine& parts, char* o
     format_to(param, sizeof param, "hiberload.partition={}", uuid);
     if (!put_parameter(out, limit, &n, param)) return too_long();
   }
+  if (!parts.remaining.empty()) {
+    // One parameter, comma-separated: "hiberload.remaining=0x..+0x..,...".
+    if (!put_parameter(out, limit, &n, "hiberload.remaining=")) return too_long();
+    for (size_t i = 0; i < parts.remaining.size(); ++i) {
+      format_to(param, sizeof param, "{}{x}+{x}", i == 0 ? "" : ",", parts.remaining[i].base,
+                parts.remaining[i].size);
+      if (!put(out, limit, &n, param)) return too_long();
+    }
+  }
   if (parts.image_partition != nullptr) {
     char uuid[37];
     guid_to_string(*parts.image_partition, uuid);

@@ -122,6 +122,9 @@ struct KernelCommandLine {
   const MemoryRange* trampoline = nullptr;
   // hiberload.partition=<uuid>: where a hibernation of this system goes.
   const Guid* hibernation_partition = nullptr;
+  // hiberload.remaining=BASE+SIZE,...: what a fallback kernel must still load
+  // after hiberload placed the rest of the image.
+  Span<const MemoryRange> remaining;
 };
 
 // Writes the kernel's command line: the user's text, then hiberload's

@@ -160,7 +160,7 @@ bool PlacementPlan::write_address(uint64_t address, uint64_t* out, uint64_t* con
   }
   for (const DeferredCopy& c : deferred) {
     if (address >= c.destination && address < c.destination + c.size) {
-      *out = c.staging + (address - c.destination);
+      *out = c.staging == kNotStaged ? kNotStaged : c.staging + (address - c.destination);
       *contiguous = c.size - (address - c.destination);
       return true;
     }
@@ -212,7 +212,7 @@ Result<PlacementPlan> plan_placement(const PlacementInput& input, const Placemen
             problem = Error::make("too many deferred ranges for the plan's buffer");
             return;
           }
-          buffers.deferred[deferred_count++] = DeferredCopy{base, 0, size};
+          buffers.deferred[deferred_count++] = DeferredCopy{base, kNotStaged, size};
           plan.deferred_bytes += size;
           return;
       }
@@ -226,7 +226,8 @@ Result<PlacementPlan> plan_placement(const PlacementInput& input, const Placemen
   plan.scratch_free_bytes = scratch.free_bytes();
   const uint64_t final_stage_bytes = round_up_to_page(input.final_stage_bytes);
   const uint64_t work_area_bytes = round_up_to_page(input.work_area_bytes);
-  const uint64_t needed = final_stage_bytes + work_area_bytes + plan.deferred_bytes;
+  const uint64_t staged_bytes = input.stage_deferred ? plan.deferred_bytes : 0;
+  const uint64_t needed = final_stage_bytes + work_area_bytes + staged_bytes;
   auto not_enough = [&] {
     char need_text[24], have_text[24], deferred_text[24];
     format_size(need_text, sizeof need_text, needed);
@@ -254,7 +255,7 @@ Result<PlacementPlan> plan_placement(const PlacementInput& input, const Placemen
   // A deferred range whose staging does not fit in one free piece is split
   // in place, shifting the tail of the (short) list by one.
   RangeList staging(buffers.staging);
-  for (size_t i = 0; i < deferred_count; ++i) {
+  for (size_t i = 0; i < deferred_count && input.stage_deferred; ++i) {
     DeferredCopy& copy = buffers.deferred[i];
     const MemoryRange piece = scratch.take_some(round_up_to_page(copy.size));
     if (piece.size == 0) return not_enough();
@@ -266,7 +267,7 @@ Result<PlacementPlan> plan_placement(const PlacementInput& input, const Placemen
       }
       for (size_t j = deferred_count; j > i + 1; --j) buffers.deferred[j] = buffers.deferred[j - 1];
       buffers.deferred[i + 1] =
-          DeferredCopy{copy.destination + piece.size, 0, copy.size - piece.size};
+          DeferredCopy{copy.destination + piece.size, kNotStaged, copy.size - piece.size};
       copy.size = piece.size;
       ++deferred_count;
     }

@@ -34,6 +34,10 @@ namespace hl {
 
 inline constexpr uint64_t kPlacementPageSize = 4096;
 
+// DeferredCopy::staging of a deferred range nobody stages (stage_deferred
+// false).
+inline constexpr uint64_t kNotStaged = ~0ull;
+
 // A deferred destination range and where its bytes wait until the final stage.
 struct DeferredCopy {
   uint64_t destination = 0;
@@ -52,6 +56,10 @@ struct PlacementInput {
   uint64_t final_stage_bytes = 0;
   // Bytes for hiberload's own buffers while placing (chunk reads, inflate).
   uint64_t work_area_bytes = 0;
+  // False when the deferred bytes are left to someone else (the fallback
+  // kernel, which loads them with kexec after the firmware is gone): they
+  // are listed but get no staging space.
+  bool stage_deferred = true;
 };
 
 // Caller-owned output arrays; the plan's spans point into them.
@@ -74,7 +82,8 @@ struct PlacementPlan {
   // Where the bytes for destination address `address` are to be written
   // now: the address itself (direct) or its staging address (deferred).
   // *contiguous is set to how many bytes from there map contiguously.
-  // Returns false if the address is not a destination.
+  // Returns false if the address is not a destination. A deferred address
+  // without staging (stage_deferred = false) maps to kNotStaged.
   bool write_address(uint64_t address, uint64_t* out, uint64_t* contiguous) const;
 };
 

@@ -110,7 +110,8 @@ Status check_jump_entry(const ImageInfo& info, Span<const SegmentEntry> segments
 
 // Reads the firmware's memory map into the workspace and checks the runtime
 // regions against the image's record.
-Status snapshot_memory(Workspace& ws, ImageReader& reader, size_t* region_count) {
+Status snapshot_memory(Workspace& ws, ImageReader& reader, size_t* region_count,
+                       bool check_runtime = true) {
   HL_TRY(read_memory_map(&ws.map));
   size_t runtime_count = 0;
   for (size_t i = 0; i < ws.map.count() && runtime_count < kMaxMemoryRegions; ++i) {
@@ -119,7 +120,7 @@ Status snapshot_memory(Workspace& ws, ImageReader& reader, size_t* region_count)
       ws.runtime[runtime_count++] = RuntimeRegion{d->PhysicalStart, d->NumberOfPages, d->Type};
     }
   }
-  HL_TRY(check_runtime_map(reader.runtime_map(), {ws.runtime, runtime_count}));
+  if (check_runtime) HL_TRY(check_runtime_map(reader.runtime_map(), {ws.runtime, runtime_count}));
   auto count = to_memory_regions(ws.map, ws.regions, kMaxMemoryRegions);
   if (!count) return count.error();
   *region_count = *count;
@@ -160,8 +161,13 @@ Status scatter(const PlacementPlan& plan, uint64_t destination, const uint8_t* b
       return Error::make("destination {x} is not in the plan", destination + done);
     }
     const uint64_t n = contiguous < length - done ? contiguous : length - done;
-    if (bytes != nullptr) memcpy(reinterpret_cast<void*>(target), bytes + done, n);
-    else memset(reinterpret_cast<void*>(target), 0, n);
+    if (target == kNotStaged) {
+      // Left to the fallback kernel (preplace_for_fallback).
+    } else if (bytes != nullptr) {
+      memcpy(reinterpret_cast<void*>(target), bytes + done, n);
+    } else {
+      memset(reinterpret_cast<void*>(target), 0, n);
+    }
     done += n;
   }
   return ok_status();
@@ -182,6 +188,7 @@ Status place_chunk(ImageReader& reader, uint32_t index, const uint8_t* stored,
     return Error::make("chunk {}: destination {x} is not in the plan", index, chunk.destination);
   }
   if (contiguous >= chunk.raw_length) {
+    if (target == kNotStaged) return ok_status();  // Verified; left to the fallback kernel.
     return reader.decode(index, stored, reinterpret_cast<void*>(target), chunk.raw_length);
   }
   HL_TRY(reader.decode(index, stored, bounce, bounce_bytes));
@@ -356,6 +363,92 @@ Status direct_resume(EFI_HANDLE image_handle, ImageReader& reader, Storage& stor
   }
   set_virtual_address_map(&ws.map, reader.runtime_map());
   final_stage->run();
+}
+
+Result<size_t> preplace_for_fallback(image::ImageReader& reader, Storage& storage,
+                                     const image::ImageInfo& info, Allocator& pool,
+                                     MemoryRange* remaining, size_t capacity) {
+  HL_TRY(check_jump_entry(info, reader.segments()));
+  Workspace ws;
+  HL_TRY(ws.allocate_all(pool, info, reader.scratch_ranges().size()));
+  for (const SegmentEntry& s : reader.segments()) {
+    ws.destinations[ws.destination_count++] = MemoryRange{s.physical_address, s.size};
+  }
+  for (const image::ScratchRange& r : reader.scratch_ranges()) {
+    ws.scratch[ws.scratch_count++] = MemoryRange{r.base, r.size};
+  }
+  // No runtime check here: whether the firmware changed matters to the
+  // resumed kernel either way, and the fallback path is what is left.
+  size_t region_count = 0;
+  HL_TRY(snapshot_memory(ws, reader, &region_count, /*check_runtime=*/false));
+  PlacementInput input;
+  input.destinations = {ws.destinations, ws.destination_count};
+  input.scratch = {ws.scratch, ws.scratch_count};
+  input.memory = {ws.regions, region_count};
+  input.work_area_bytes = kReadWindowBytes + info.chunk_raw_size_max;
+  input.stage_deferred = false;
+  const PlacementBuffers buffers{{ws.direct, kMaxPlanRanges},
+                                 {ws.deferred, kMaxPlanRanges},
+                                 {ws.staging, kMaxPlanRanges}};
+  auto plan = plan_placement(input, buffers);
+  if (!plan) return plan.error().with_context("placement plan");
+
+  // What the fallback kernel must load: the deferred ranges, and the page of
+  // the jump back entry, so that its kexec identity map (which covers the
+  // loaded segments) maps the entry (the reference's trap 5).
+  size_t count = 0;
+  auto add = [&](uint64_t base, uint64_t size) {
+    // kexec-tools refuses a segment at physical page 0, and Linux never uses
+    // that page (x86 reserves it for the BIOS data), so it is not loaded.
+    if (base < kPage) {
+      if (base + size <= kPage) return true;
+      size -= kPage - base;
+      base = kPage;
+    }
+    for (size_t i = 0; i < count; ++i) {
+      if (base >= remaining[i].base && base + size <= remaining[i].end()) return true;
+    }
+    if (count == capacity) return false;
+    size_t at = count++;
+    while (at > 0 && remaining[at - 1].base > base) {
+      remaining[at] = remaining[at - 1];
+      --at;
+    }
+    remaining[at] = MemoryRange{base, size};
+    return true;
+  };
+  for (const DeferredCopy& c : plan->deferred) {
+    if (!add(c.destination, c.size)) return Error::make("more than {} ranges left to the fallback kernel", capacity);
+  }
+  if (!add(info.jump_back_entry & ~(kPage - 1), kPage)) {
+    return Error::make("more than {} ranges left to the fallback kernel", capacity);
+  }
+
+  Claims claims(ws.claims, kMaxClaims);
+  Status claimed = claims.claim(plan->work_area, "the work area");
+  for (const MemoryRange& r : plan->direct) {
+    if (claimed) claimed = claims.claim(r, "image memory");
+  }
+  if (!claimed) {
+    claims.release_all();
+    return claimed.error();
+  }
+  char direct[24], deferred[24];
+  format_size(direct, sizeof direct, plan->direct_bytes);
+  format_size(deferred, sizeof deferred, plan->deferred_bytes);
+  say("fallback: placing {} of the image now; {} (busy in firmware) is left to the fallback "
+      "kernel in {} ranges",
+      direct, deferred, count);
+  if (Status placed = place_all_chunks(reader, storage, info, *plan); !placed) {
+    claims.release_all();
+    return placed.error().with_context("placing the image");
+  }
+  // The work area goes back to the firmware; the placed memory stays
+  // claimed (loader data), so the fallback kernel's EFI stub cannot use it,
+  // and the kernel itself is restricted to the scratch ranges.
+  BS->FreePages(plan->work_area.base, pages_for(plan->work_area.size));
+  say("image verified: {} chunks, every SHA-256 matched", info.chunk_count);
+  return count;
 }
 
 }  // namespace hl::efi

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "common/allocator.h"
+#include "common/config.h"
 #include "common/image_reader.h"
 #include "efi/firmware.h"
 
@@ -17,5 +18,15 @@ namespace hl::efi {
 // from it in large runs and verified by `reader` before use.
 Status direct_resume(EFI_HANDLE image_handle, image::ImageReader& reader, Storage& storage,
                      const image::ImageInfo& info, Allocator& pool);
+
+// The first half of a fallback resume: places every chunk whose destination
+// is free now (verifying all of them), keeps that memory claimed, and writes
+// into `remaining` what the fallback kernel must still load with kexec: the
+// destinations the firmware holds now, and the jump back entry's page.
+// Returns the number of ranges. On failure nothing stays claimed and the
+// fallback kernel has to load the whole image.
+Result<size_t> preplace_for_fallback(image::ImageReader& reader, Storage& storage,
+                                     const image::ImageInfo& info, Allocator& pool,
+                                     MemoryRange* remaining, size_t capacity);
 
 }  // namespace hl::efi

@@ -84,6 +84,24 @@ EFI_STATUS boot_kernel(EFI_HANDLE image, const Config& config, const BootRequest
   return EFI_LOAD_ERROR;
 }
 
+// Before a fallback boot: place what the firmware does not hold, so that the
+// fallback kernel only loads the rest (its kexec needs RAM for what it loads,
+// twice, and refuses more than half of its RAM; docs/kernel-loading.md).
+// If that fails the fallback kernel loads the whole image.
+void preplace(image::ImageReader& reader, Storage& storage, const image::ImageInfo& info,
+              PoolAllocator& pool, BootRequest* fallback) {
+  auto count = preplace_for_fallback(reader, storage, info, pool, fallback->remaining,
+                                     BootRequest::kMaxRemaining);
+  if (!count) {
+    say("fallback: could not place the image from firmware ({}); the fallback kernel loads "
+        "all of it",
+        count.error().reason());
+    fallback->remaining_count = 0;
+    return;
+  }
+  fallback->remaining_count = *count;
+}
+
 // configuration → locate → verify → (direct resume | chain-load).
 EFI_STATUS resume_or_boot(EFI_HANDLE image, const Config& config) {
   if (config.mode == ResumeMode::kOff) {
@@ -110,9 +128,9 @@ EFI_STATUS resume_or_boot(EFI_HANDLE image, const Config& config) {
     return boot_kernel(image, config, normal, chosen.error().reason());
   }
 
-  const BootRequest fallback =
-      kernel_loader::fallback_request(partition->unique, reader.scratch_ranges());
+  BootRequest fallback = kernel_loader::fallback_request(partition->unique, reader.scratch_ranges());
   if (config.mode == ResumeMode::kFallbackOnly) {
+    preplace(reader, storage, *info, pool, &fallback);
     return boot_kernel(image, config, fallback, "mode=fallback");
   }
 
@@ -128,6 +146,7 @@ EFI_STATUS resume_or_boot(EFI_HANDLE image, const Config& config) {
   if (config.mode == ResumeMode::kDirectOnly) {
     return boot_kernel(image, config, normal, "mode=direct, no fallback");
   }
+  preplace(reader, storage, *info, pool, &fallback);
   return boot_kernel(image, config, fallback, "falling back");
 }
 

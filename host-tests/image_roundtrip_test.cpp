@@ -63,16 +63,18 @@ std::vector<uint8_t> save_core(std::vector<uint8_t>& core_bytes) {
   return hl::test::write_to_vector(**core, hl::test::sample_resume(), hl::test::sample_options());
 }
 
-std::vector<uint8_t> extract(std::vector<uint8_t>& image, uint16_t type = ET_CORE) {
+std::vector<uint8_t> extract(std::vector<uint8_t>& image, uint16_t type = ET_CORE,
+                             const std::vector<hl::PhysicalRange>& only = {}) {
   hl::MemoryStorage storage(image.data(), image.size(), false);
   hl::HeapAllocator allocator;
   ImageReader reader(storage, allocator);
   auto info = reader.open();
   REQUIRE(info.ok());
-  const hl::ElfCoreLayout layout = extracted_core_layout(reader, type);
+  const auto ranges = extracted_ranges(reader, only);
+  const hl::ElfCoreLayout layout = extracted_core_layout(ranges, type);
   std::vector<uint8_t> core(layout.file_size);
   hl::MemoryStorage out(core.data(), core.size());
-  auto status = extract_elf_core(reader, layout, out);
+  auto status = extract_elf_core(reader, ranges, layout, out);
   INFO((status ? "" : status.error().reason()));
   REQUIRE(status.ok());
   return core;
@@ -131,6 +133,36 @@ TEST_CASE("ELF core -> image -> ELF core keeps every byte of memory") {
   std::vector<uint8_t> exec = extract(image, ET_EXEC);
   CHECK(reinterpret_cast<Elf64_Ehdr*>(exec.data())->e_type == ET_EXEC);
   CHECK(core_memory(exec) == core_memory(core));
+}
+
+TEST_CASE("--only extracts exactly the selected memory, byte for byte") {
+  std::vector<uint8_t> core = sample_core();
+  std::vector<uint8_t> image = save_core(core);
+  const auto full = core_memory(core);
+  // Pieces of two segments, one crossing a chunk boundary, one not at a page
+  // boundary of the core, and one outside every segment.
+  const std::vector<hl::PhysicalRange> only = {
+      {0x2000, 0x2000}, {0x100800, 0x3000}, {0x100000000 + 0x1000, 0x1000}, {0x80000000, 0x1000}};
+  std::vector<uint8_t> part = extract(image, ET_EXEC, only);
+  // Every extracted byte lies in `only` and equals the original memory.
+  auto original_byte = [&](uint64_t address) -> int {
+    for (const auto& [range, bytes] : full) {
+      if (address >= range.base && address < range.end()) return bytes[address - range.base];
+    }
+    return -1;
+  };
+  size_t bytes = 0;
+  for (const auto& [range, data] : core_memory(part)) {
+    for (uint64_t i = 0; i < range.size; ++i) {
+      const uint64_t address = range.base + i;
+      bool inside = false;
+      for (const auto& r : only) inside |= address >= r.base && address < r.end();
+      REQUIRE(inside);
+      REQUIRE(original_byte(address) == data[i]);
+      ++bytes;
+    }
+  }
+  CHECK(bytes == 0x2000 + 0x3000 + 0x1000);
 }
 
 TEST_CASE("the writer chooses zero, raw and zlib chunks per page run") {

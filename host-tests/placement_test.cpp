@@ -283,3 +283,38 @@ TEST_CASE("generated memory maps and images: every plan keeps its promises") {
   CHECK(planned > 100);
   CHECK(refused_changed > 20);
 }
+
+TEST_CASE("without staging, deferred ranges are listed but cost no scratch") {
+  // 48 MiB busy in firmware, only ~9 MiB of free scratch: impossible to stage,
+  // fine to leave to a fallback kernel.
+  std::vector<MemoryRange> destinations = {{0x1bb75000, 0x3000000}, {0x2000000, 0x1000000}};
+  std::sort(destinations.begin(), destinations.end(),
+            [](const MemoryRange& a, const MemoryRange& b) { return a.base < b.base; });
+  std::vector<MemoryRange> scratch = {{0x100000, 0x700000}};
+  std::vector<MemoryRegion> memory = ovmf_like_map();
+  size_t count = memory.size();
+  REQUIRE(hl::normalize_memory_map(memory.data(), &count).ok());
+  memory.resize(count);
+  Planned p;
+  hl::PlacementInput input;
+  input.destinations = {destinations.data(), destinations.size()};
+  input.scratch = {scratch.data(), scratch.size()};
+  input.memory = {memory.data(), memory.size()};
+  input.work_area_bytes = 2 * MiB;
+  input.stage_deferred = false;
+  hl::PlacementBuffers buffers{{p.direct_buf.data(), p.direct_buf.size()},
+                               {p.deferred_buf.data(), p.deferred_buf.size()},
+                               {p.staging_buf.data(), p.staging_buf.size()}};
+  auto plan = hl::plan_placement(input, buffers);
+  REQUIRE(plan.ok());
+  CHECK(plan->deferred_bytes >= 0x3000000);
+  CHECK(plan->staging.empty());
+  for (const DeferredCopy& c : plan->deferred) CHECK(c.staging == hl::kNotStaged);
+  uint64_t where = 0, run = 0;
+  REQUIRE(plan->write_address(0x1bb75000, &where, &run));
+  CHECK(where == hl::kNotStaged);
+  REQUIRE(plan->write_address(0x2000000, &where, &run));
+  CHECK(where == 0x2000000);
+  input.stage_deferred = true;
+  CHECK_FALSE(hl::plan_placement(input, buffers).ok());
+}

@@ -126,6 +126,7 @@ Status plan_fallback(const BootRequest& request, KernelCommandLine* parts) {
   say_ranges("usable", g_ranges);
   parts->exact_ram = g_ranges.span();
   parts->image_partition = &request.image_partition;
+  parts->remaining = Span<const MemoryRange>(request.remaining, request.remaining_count);
   return ok_status();
 }
 

@@ -40,6 +40,12 @@ struct BootRequest {
   // set for kFallbackResume; for kNormal only when hiberload found it.
   bool has_partition = false;
   Guid image_partition = {};
+  // kFallbackResume after hiberload placed what it could: the ranges the
+  // fallback kernel still has to load (hiberload.remaining=). None: the
+  // whole image.
+  static constexpr size_t kMaxRemaining = 48;
+  MemoryRange remaining[kMaxRemaining] = {};
+  size_t remaining_count = 0;
   // For kFallbackResume: the RAM the image does not cover (the image's
   // scratch ranges, sorted), copied so that the request outlives the reader.
   MemoryRange image_scratch[kMaxImageScratch] = {};

@@ -37,6 +37,8 @@ const char kUsage[] =
     "  -x, --extract FILE  write the memory as an ELF64 core (ET_CORE), one PT_LOAD per\n"
     "                      segment; every chunk is verified on the way\n"
     "      --et-exec       with --extract: write e_type ET_EXEC (kexec-tools refuses ET_CORE)\n"
+    "      --only RANGES   with --extract: only memory inside RANGES (BASE+SIZE,BASE+SIZE,...),\n"
+    "                      e.g. what hiberload left to a fallback kernel (hiberload.remaining=)\n"
     "  -c, --chunks        list every chunk\n"
     "  -h, --help\n";
 
@@ -45,6 +47,7 @@ struct Options {
   bool verify = false;
   std::string extract;
   bool et_exec = false;
+  std::vector<hl::PhysicalRange> only;
   bool list_chunks = false;
 };
 
@@ -54,10 +57,11 @@ struct Options {
 }
 
 Options parse_options(int argc, char** argv) {
-  enum { kEtExec = 256 };
+  enum { kEtExec = 256, kOnly };
   static const option kLong[] = {
       {"verify", no_argument, nullptr, 'v'},     {"extract", required_argument, nullptr, 'x'},
       {"et-exec", no_argument, nullptr, kEtExec}, {"chunks", no_argument, nullptr, 'c'},
+      {"only", required_argument, nullptr, kOnly},
       {"help", no_argument, nullptr, 'h'},       {nullptr, 0, nullptr, 0},
   };
   Options o;
@@ -67,6 +71,17 @@ Options parse_options(int argc, char** argv) {
       case 'v': o.verify = true; break;
       case 'x': o.extract = optarg; break;
       case kEtExec: o.et_exec = true; break;
+      case kOnly: {
+        std::string list = optarg;
+        for (size_t start = 0; start <= list.size();) {
+          const size_t comma = std::min(list.find(',', start), list.size());
+          auto range = hl::parse_physical_range(list.substr(start, comma - start).c_str());
+          if (!range) usage_error(range.error().reason());
+          o.only.push_back(*range);
+          start = comma + 1;
+        }
+        break;
+      }
       case 'c': o.list_chunks = true; break;
       case 'h': std::fputs(kUsage, stdout); std::exit(0);
       default: usage_error("unknown option");
@@ -74,6 +89,7 @@ Options parse_options(int argc, char** argv) {
   }
   if (optind + 1 != argc) usage_error("expected exactly one IMAGE argument");
   if (o.et_exec && o.extract.empty()) usage_error("--et-exec needs --extract");
+  if (!o.only.empty() && o.extract.empty()) usage_error("--only needs --extract");
   o.image = argv[optind];
   return o;
 }
@@ -187,7 +203,9 @@ void print_chunks(const ImageReader& reader) {
 }
 
 hl::Status extract(ImageReader& reader, const Options& o) {
-  const hl::ElfCoreLayout layout = extracted_core_layout(reader, o.et_exec ? ET_EXEC : ET_CORE);
+  const std::vector<hl::PhysicalRange> ranges = extracted_ranges(reader, o.only);
+  if (ranges.empty()) return hl::Error::make("--only selects no memory of the image");
+  const hl::ElfCoreLayout layout = extracted_core_layout(ranges, o.et_exec ? ET_EXEC : ET_CORE);
   // A fresh file of the final size reads as zeros: zero chunks stay holes.
   const int fd = open(o.extract.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return hl::Error::make("cannot create {}: {}", o.extract.c_str(), std::strerror(errno));
@@ -199,7 +217,7 @@ hl::Status extract(ImageReader& reader, const Options& o) {
   if (!out) return out.error();
   std::unique_ptr<hl::FileStorage> storage(*out);
   hl::Progress progress("extracting");
-  auto status = extract_elf_core(reader, layout, *storage,
+  auto status = extract_elf_core(reader, ranges, layout, *storage,
                                  [&](uint64_t done, uint64_t total) { progress.update(done, total); });
   progress.finish();
   return status;

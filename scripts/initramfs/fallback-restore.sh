@@ -19,6 +19,7 @@
 # Usage: fallback-restore.sh [--cmdline FILE]   (default /proc/cmdline)
 # Command line parameters it reads:
 #   hiberload.image=PARTUUID=<uuid>   the image (set by hiberload); absent: nothing to do
+#   hiberload.remaining=B+S,...       hiberload placed all but these ranges: load only them
 #   hiberload.restore=dry-run         do 1-4, then unload and return (no consume, no jump)
 #   hiberload.restore=off             do nothing
 # Exit status (only when no jump happened): 0 nothing to do or dry run done,
@@ -41,6 +42,9 @@ param() { # NAME -> the value of NAME= on the command line (the last one)
 }
 
 image_spec=$(param hiberload.image)
+# Set when hiberload already placed the rest of the image from firmware:
+# only these ranges (the ones the firmware held) are left to load.
+remaining=$(param hiberload.remaining)
 mode=$(param hiberload.restore)
 [ -n "$image_spec" ] || { say "no hiberload.image= on the command line: nothing to restore"; exit 0; }
 [ "$mode" = off ] && { say "hiberload.restore=off: not restoring"; exit 0; }
@@ -118,15 +122,23 @@ state=$(echo "$summary" | sed -n 's/^  state  *//p')
 [ "$state" = valid ] || fail "the image on $device is $state, not valid"
 entry=$(echo "$summary" | sed -n 's/^  jump back entry  *//p')
 case "$entry" in 0x[0-9a-fA-F]*) ;; *) fail "no jump back entry in the image's header" ;; esac
-say "verifying every chunk"
-out=$(hiberload-inspect --verify "$device" 2>&1) || fail "$(echo "$out" | grep -m1 'verify failed' || echo "$out" | tail -n 1)"
+only=""
+if [ -n "$remaining" ]; then
+    # hiberload verified and placed the rest; the extraction below verifies
+    # every chunk it reads.
+    say "hiberload placed the image except $(echo "$remaining" | tr ',' '\n' | wc -l) ranges: loading only those"
+    only="--only $remaining"
+else
+    say "verifying every chunk"
+    out=$(hiberload-inspect --verify "$device" 2>&1) || fail "$(echo "$out" | grep -m1 'verify failed' || echo "$out" | tail -n 1)"
+fi
 
 # --- 3. extract -----------------------------------------------------------------
 mkdir -p "$workdir" && mount -t tmpfs -o mode=0700 hiberload "$workdir" 2>/dev/null
 core=$workdir/image.elf
 cleanup() { rm -f "$core"; umount "$workdir" 2>/dev/null; }
 say "extracting the memory to $core"
-out=$(hiberload-inspect --extract "$core" --et-exec "$device" 2>&1) || { cleanup; fail "$(echo "$out" | tail -n 1)"; }
+out=$(hiberload-inspect --extract "$core" --et-exec $only "$device" 2>&1) || { cleanup; fail "$(echo "$out" | tail -n 1)"; }
 
 # --- 4. load ----------------------------------------------------------------------
 say "loading it: kexec -l --args-none --entry=$entry"
