@@ -26,7 +26,7 @@ GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 .DEFAULT_GOAL := all
 .PHONY: all check demo deps test-deps host-tests efi tools fuzz check-host \
-        check-fuzz check-ovmf clean
+        check-fuzz clean
 
 # ---------------------------------------------------------------- packages
 # Stamps live in $(BUILD); the script itself is a cheap no-op when nothing
@@ -201,9 +201,6 @@ check-fuzz: $(FUZZERS)
 	    >$(BUILD)/fuzz/$$(basename $$f).log 2>&1 \
 	    || { tail -40 $(BUILD)/fuzz/$$(basename $$f).log; exit 1; }; \
 	done
-
-check-ovmf: all | $(DEPS_TEST)
-	HL_BUILD=$(BUILD) scripts/run-ovmf-tests.sh
 
 check: all | $(DEPS_TEST)
 	HL_BUILD=$(BUILD) scripts/check.sh

@@ -49,6 +49,19 @@ struct Workspace {
     return *out != nullptr;
   }
 
+  // Allocates everything and copies in the image's segments and scratch
+  // ranges.
+  Status load(Allocator& pool, const ImageReader& reader, const ImageInfo& info) {
+    HL_TRY(allocate_all(pool, info, reader.scratch_ranges().size()));
+    for (const SegmentEntry& s : reader.segments()) {
+      destinations[destination_count++] = MemoryRange{s.physical_address, s.size};
+    }
+    for (const image::ScratchRange& r : reader.scratch_ranges()) {
+      scratch[scratch_count++] = MemoryRange{r.base, r.size};
+    }
+    return ok_status();
+  }
+
   Status allocate_all(Allocator& pool, const ImageInfo& info, size_t scratch_ranges) {
     auto map_bytes = memory_map_buffer_size();
     if (!map_bytes) return map_bytes.error();
@@ -289,15 +302,8 @@ void set_virtual_address_map(FirmwareMemoryMap* map, Span<const image::RuntimeMa
 Status direct_resume(EFI_HANDLE image_handle, ImageReader& reader, Storage& storage,
                      const ImageInfo& info, Allocator& pool) {
   HL_TRY(check_jump_entry(info, reader.segments()));
-
   Workspace ws;
-  HL_TRY(ws.allocate_all(pool, info, reader.scratch_ranges().size()));
-  for (const SegmentEntry& s : reader.segments()) {
-    ws.destinations[ws.destination_count++] = MemoryRange{s.physical_address, s.size};
-  }
-  for (const image::ScratchRange& r : reader.scratch_ranges()) {
-    ws.scratch[ws.scratch_count++] = MemoryRange{r.base, r.size};
-  }
+  HL_TRY(ws.load(pool, reader, info));
 
   // Snapshot, plan and claim with no allocation of ours in between.
   size_t region_count = 0;
@@ -370,13 +376,7 @@ Result<size_t> preplace_for_fallback(image::ImageReader& reader, Storage& storag
                                      MemoryRange* remaining, size_t capacity) {
   HL_TRY(check_jump_entry(info, reader.segments()));
   Workspace ws;
-  HL_TRY(ws.allocate_all(pool, info, reader.scratch_ranges().size()));
-  for (const SegmentEntry& s : reader.segments()) {
-    ws.destinations[ws.destination_count++] = MemoryRange{s.physical_address, s.size};
-  }
-  for (const image::ScratchRange& r : reader.scratch_ranges()) {
-    ws.scratch[ws.scratch_count++] = MemoryRange{r.base, r.size};
-  }
+  HL_TRY(ws.load(pool, reader, info));
   // No runtime check here: whether the firmware changed matters to the
   // resumed kernel either way, and the fallback path is what is left.
   size_t region_count = 0;

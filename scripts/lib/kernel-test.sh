@@ -52,7 +52,9 @@ kt_machine() {
 kt_text() { sed -E 's/^\[ *[0-9.]+\][ +]//' "$1"; }
 
 # kt_field LOG PREFIX -- the rest of the first line starting with PREFIX
-kt_field() { kt_text "$1" | awk -v p="$2" 'index($0, p) == 1 { print substr($0, length(p) + 1); exit }'; }
+# (awk reads to the end: exiting early would kill kt_text with SIGPIPE, which
+# pipefail turns into a failure.)
+kt_field() { kt_text "$1" | awk -v p="$2" '!found && index($0, p) == 1 { print substr($0, length(p) + 1); found = 1 }'; }
 
 # kt_time LOG REGEX -- seconds since QEMU started of the first matching line
 kt_time() { hl_log_time "$1" "$2" 2>/dev/null || echo "?"; }

@@ -55,9 +55,9 @@ tl_log_has "hiberload read its configuration from the EFI variable" "$log" \
 tl_log_has "it chose the normal boot and said why" "$log" \
   'hiberload: nothing to resume: booting \\EFI\\hiberload\\vmlinuz$'
 tl_log_has "it named the kernel's version" "$log" "hiberload: kernel .*Linux $KT_RELEASE"
-expected="$USER_CMDLINE memmap=64K\$0x10000 memmap=$SCRATCH_SIZE\$$SCRATCH_BASE hiberload.scratch=$SCRATCH_BASE+$SCRATCH_SIZE"
+expected="$USER_CMDLINE memmap=64K\$0x10000 memmap=$SCRATCH_SIZE\$$SCRATCH_BASE hiberload.scratch=$SCRATCH_BASE+$SCRATCH_SIZE hiberload.low=0x10000+64K hiberload.partition=$(hl_partition_partuuid "$M" hib)"
 got=$(kt_field "$log" 'HLTEST: cmdline: ')
-tl_check "the kernel's /proc/cmdline is the configured one plus the reservations" \
+tl_check "the kernel's /proc/cmdline is the configured one plus the reservations and the hibernate parameters" \
   test "$got" = "$expected"
 [[ $got == "$expected" ]] || printf '    | expected: %s\n    | got:      %s\n' "$expected" "$got"
 initrd_size=$(stat -c %s "$KT_INITRD")

@@ -26,27 +26,19 @@ repo=$(cd "$here/../.." && pwd)
 source "$repo/scripts/lib/harness.sh"
 source "$repo/scripts/lib/testlib.sh"
 source "$repo/scripts/lib/ovmf-vars.sh"
+source "$repo/scripts/lib/roundtrip.sh"
 
 BUILD=${HL_BUILD:-$repo/build}
 EFI=$BUILD/hiberload.efi
 WORK=$BUILD/roundtrip
 tl_begin ovmf-roundtrip
-for f in "$EFI" "$BUILD/tools/hiberload-save" "$BUILD/tools/hiberload-inspect"; do
-  [[ -e $f ]] || { echo "ovmf-roundtrip: $f not built (run make)"; exit 1; }
-done
 hl_require_tools
 trap hl_cleanup EXIT
 
 variants=("$@")
 [[ ${#variants[@]} -gt 0 ]] || variants=(direct fallback direct-smp2)
 
-kernel=$("$repo/scripts/kernel/build-test-kernel.sh" | tail -n 1)
-"$repo/scripts/tests/roundtrip/build-initrds.sh" "$WORK" "$kernel"
-mkdir -p "$WORK"
-
-# t EVENT-REGEX LOG: host seconds since power-on of the first matching line.
-t() { hl_log_time "$2" "$1" 2>/dev/null || echo "?"; }
-field() { sed -n "s/.*$1=\\([^ ]*\\).*/\\1/p" | head -n 1; }
+rt_build_inputs "$WORK"   # RT_KERNEL, RT_A_INITRD; fails if the tools are not built
 
 # run VARIANT: one full round trip on a fresh machine.
 run() {
@@ -61,12 +53,7 @@ run() {
   esac
   local M=roundtrip-$variant
   echo "=== round trip: $variant (mode=$mode, -smp $smp, scratch=$scratch)"
-  hl_machine_create "$M" --mem 512 --smp "$smp" >/dev/null
-  hl_esp_put "$M" "$EFI" 'EFI/BOOT/BOOTX64.EFI'
-  hl_esp_put "$M" "$EFI" 'EFI/hiberload/hiberload.efi'
-  hl_esp_put "$M" "$kernel" 'EFI/hiberload/vmlinuz'
-  hl_esp_put "$M" "$WORK/a-initrd.img" 'EFI/hiberload/initrd.img'
-  hl_set_config "$M" "$(printf 'version=1\ncmdline=console=ttyS0 no_console_suspend\nscratch=%s\nmode=%s\n' "$scratch" "$mode")"
+  rt_machine_setup "$M" --scratch "$scratch" --mode "$mode" --smp "$smp" --efi "$EFI"
 
   # --- boot 1: normal boot, workload, hibernate --------------------------
   local rc log1 log2 log3
@@ -77,9 +64,9 @@ run() {
   tl_log_has "$variant boot 1: the scratch region was kept from A" "$log1" 'hiberload.scratch=0x2000000'
   tl_log_has "$variant boot 1: B saved the image" "$log1" 'hiberload-save-init: image written'
   local token md5 last_tick
-  token=$(grep -a 'workload: started token=' "$log1" | field token)
-  md5=$(grep -a 'workload: 64 MiB tmpfs file md5=' "$log1" | field md5)
-  last_tick=$(grep -a "workload: tick [0-9]* token=$token" "$log1" | tail -n 1 | sed 's/.*tick \([0-9]*\).*/\1/')
+  token=$(rt_token "$log1" || true)
+  md5=$(rt_md5 "$log1" || true)
+  last_tick=$(rt_last_tick "$log1" "${token:-none}" || true)
   echo "ovmf-roundtrip: $variant: token=$token md5=$md5 last tick before hibernation=$last_tick"
   tl_check "$variant boot 1: token and md5 recorded" test -n "$token" -a -n "$md5"
 
@@ -90,7 +77,7 @@ run() {
   tl_log_has "$variant boot 2: A continued with the same token and an unchanged file" "$log2" "workload: RESUMED-OK token=$token"
   tl_log_has "$variant boot 2: md5 after the resume equals md5 before" "$log2" "token=$token md5=$md5"
   local first_tick
-  first_tick=$(grep -a "workload: tick [0-9]* token=$token" "$log2" | head -n 1 | sed 's/.*tick \([0-9]*\).*/\1/')
+  first_tick=$(rt_first_tick "$log2" "$token" || true)
   tl_check "$variant boot 2: the counter went on ($last_tick → ${first_tick:-none})" \
     test -n "$first_tick" -a "${first_tick:-0}" -gt "${last_tick:-0}"
   tl_log_lacks "$variant boot 2: A never started afresh" "$log2" 'workload: started token='
@@ -117,20 +104,15 @@ run() {
   hl_boot_wait "$M" --quiet >/dev/null 2>&1 || true
   tl_log_has "$variant boot 3: the consumed image was not resumed" "$log3" 'no image to resume on partition 2: .*consumed'
   local token3
-  token3=$(grep -a 'workload: started token=' "$log3" | field token)
+  token3=$(rt_token "$log3" || true)
   tl_check "$variant boot 3: a new token ($token3)" test -n "$token3" -a "$token3" != "$token"
 
   # --- timing, from the host's timestamps of boot 2 -----------------------
-  local t_hl t_found t_verified t_jump t_first
-  t_hl=$(t 'hiberload: hiberload [0-9]' "$log2")
-  t_found=$(t 'hiberload: image on partition' "$log2")
-  t_verified=$(t 'hiberload: image verified|mode=fallback: booting' "$log2")
-  t_jump=$(t 'leaving the firmware and jumping|kexec -e' "$log2")
-  t_first=$(t "workload: (tick [0-9]+|after hiberload-hibernate).*token=$token" "$log2")
-  printf 'ovmf-roundtrip: timing %-12s power-on → hiberload %s s → image found %s s → verified/booting %s s → jump %s s → first workload line %s s\n' \
-    "$variant" "$t_hl" "$t_found" "$t_verified" "$t_jump" "$t_first" | tee -a "$BUILD/logs/roundtrip-timing.txt"
+  rt_timing "$log2" "$token"
+  printf 'ovmf-roundtrip: timing %-12s %s\n' "$variant" "$RT_TIMING" | tee -a "$BUILD/logs/roundtrip-timing.txt"
 }
 
-: >"$BUILD/logs/roundtrip-timing.txt" 2>/dev/null || mkdir -p "$BUILD/logs"
+mkdir -p "$BUILD/logs"
+: >"$BUILD/logs/roundtrip-timing.txt"
 for v in "${variants[@]}"; do run "$v"; done
 tl_finish
