@@ -297,6 +297,58 @@ void set_virtual_address_map(FirmwareMemoryMap* map, Span<const image::RuntimeMa
                            reinterpret_cast<EFI_MEMORY_DESCRIPTOR*>(map->buffer));
 }
 
+// What a placement needs besides the image.
+struct PlanRequest {
+  uint64_t final_stage_bytes = 0;
+  uint64_t work_area_bytes = 0;
+  bool stage_deferred = true;
+  bool check_runtime = true;
+};
+
+// Snapshot, plan and claim, with no allocation of ours in between. Claiming
+// can still fail: the firmware may allocate pages for its own bookkeeping
+// (new memory map descriptors) when we allocate, and they may land in a
+// range planned as free. Then everything is released and planned again from
+// a new snapshot, where those pages are busy (deferred).
+Result<PlacementPlan> plan_and_claim(Workspace& ws, ImageReader& reader, const PlanRequest& request,
+                                     Claims* claims) {
+  constexpr int kAttempts = 4;
+  Status last = ok_status();
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    size_t region_count = 0;
+    if (Status s = snapshot_memory(ws, reader, &region_count, request.check_runtime); !s) {
+      return s.error().with_context("machine check");
+    }
+    PlacementInput input;
+    input.destinations = {ws.destinations, ws.destination_count};
+    input.scratch = {ws.scratch, ws.scratch_count};
+    input.memory = {ws.regions, region_count};
+    input.final_stage_bytes = request.final_stage_bytes;
+    input.work_area_bytes = request.work_area_bytes;
+    input.stage_deferred = request.stage_deferred;
+    const PlacementBuffers buffers{{ws.direct, kMaxPlanRanges},
+                                   {ws.deferred, kMaxPlanRanges},
+                                   {ws.staging, kMaxPlanRanges}};
+    auto plan = plan_placement(input, buffers);
+    if (!plan) return plan.error().with_context("placement plan");
+
+    Status claimed = ok_status();
+    if (plan->final_stage.size != 0) claimed = claims->claim(plan->final_stage, "the final stage");
+    if (claimed) claimed = claims->claim(plan->work_area, "the work area");
+    for (const MemoryRange& r : plan->staging) {
+      if (claimed) claimed = claims->claim(r, "staging memory");
+    }
+    for (const MemoryRange& r : plan->direct) {
+      if (claimed) claimed = claims->claim(r, "image memory");
+    }
+    if (claimed) return *plan;
+    claims->release_all();
+    say("{}; planning again", claimed.error().reason());
+    last = claimed;
+  }
+  return last.error().with_context("{} attempts", kAttempts);
+}
+
 }  // namespace
 
 Status direct_resume(EFI_HANDLE image_handle, ImageReader& reader, Storage& storage,
@@ -305,39 +357,15 @@ Status direct_resume(EFI_HANDLE image_handle, ImageReader& reader, Storage& stor
   Workspace ws;
   HL_TRY(ws.load(pool, reader, info));
 
-  // Snapshot, plan and claim with no allocation of ours in between.
-  size_t region_count = 0;
-  if (Status s = snapshot_memory(ws, reader, &region_count); !s) {
-    return s.error().with_context("machine check");
-  }
   const uint64_t top = identity_map_top(info, ws);
   if (top > kMaxIdentityMapTop) return Error::make("memory above 512 GiB is not supported");
-  PlacementInput input;
-  input.destinations = {ws.destinations, ws.destination_count};
-  input.scratch = {ws.scratch, ws.scratch_count};
-  input.memory = {ws.regions, region_count};
-  input.final_stage_bytes = FinalStage::bytes_needed(top, kMaxPlanRanges);
+  PlanRequest request;
+  request.final_stage_bytes = FinalStage::bytes_needed(top, kMaxPlanRanges);
   // The read window plus a bounce buffer for one chunk's raw bytes.
-  input.work_area_bytes = kReadWindowBytes + info.chunk_raw_size_max;
-  const PlacementBuffers buffers{{ws.direct, kMaxPlanRanges},
-                                 {ws.deferred, kMaxPlanRanges},
-                                 {ws.staging, kMaxPlanRanges}};
-  auto plan = plan_placement(input, buffers);
-  if (!plan) return plan.error().with_context("placement plan");
-
+  request.work_area_bytes = kReadWindowBytes + info.chunk_raw_size_max;
   Claims claims(ws.claims, kMaxClaims);
-  Status claimed = claims.claim(plan->final_stage, "the final stage");
-  if (claimed) claimed = claims.claim(plan->work_area, "the work area");
-  for (const MemoryRange& r : plan->staging) {
-    if (claimed) claimed = claims.claim(r, "staging memory");
-  }
-  for (const MemoryRange& r : plan->direct) {
-    if (claimed) claimed = claims.claim(r, "image memory");
-  }
-  if (!claimed) {
-    claims.release_all();
-    return claimed.error();
-  }
+  auto plan = plan_and_claim(ws, reader, request, &claims);
+  if (!plan) return plan.error();
   print_plan(*plan);
 
   // Place and verify. Nothing irreversible happens before every chunk's
@@ -379,19 +407,13 @@ Result<size_t> preplace_for_fallback(image::ImageReader& reader, Storage& storag
   HL_TRY(ws.load(pool, reader, info));
   // No runtime check here: whether the firmware changed matters to the
   // resumed kernel either way, and the fallback path is what is left.
-  size_t region_count = 0;
-  HL_TRY(snapshot_memory(ws, reader, &region_count, /*check_runtime=*/false));
-  PlacementInput input;
-  input.destinations = {ws.destinations, ws.destination_count};
-  input.scratch = {ws.scratch, ws.scratch_count};
-  input.memory = {ws.regions, region_count};
-  input.work_area_bytes = kReadWindowBytes + info.chunk_raw_size_max;
-  input.stage_deferred = false;
-  const PlacementBuffers buffers{{ws.direct, kMaxPlanRanges},
-                                 {ws.deferred, kMaxPlanRanges},
-                                 {ws.staging, kMaxPlanRanges}};
-  auto plan = plan_placement(input, buffers);
-  if (!plan) return plan.error().with_context("placement plan");
+  PlanRequest request;
+  request.work_area_bytes = kReadWindowBytes + info.chunk_raw_size_max;
+  request.stage_deferred = false;
+  request.check_runtime = false;
+  Claims claims(ws.claims, kMaxClaims);
+  auto plan = plan_and_claim(ws, reader, request, &claims);
+  if (!plan) return plan.error();
 
   // What the fallback kernel must load: the deferred ranges, and the page of
   // the jump back entry, so that its kexec identity map (which covers the
@@ -417,22 +439,13 @@ Result<size_t> preplace_for_fallback(image::ImageReader& reader, Storage& storag
     remaining[at] = MemoryRange{base, size};
     return true;
   };
-  for (const DeferredCopy& c : plan->deferred) {
-    if (!add(c.destination, c.size)) return Error::make("more than {} ranges left to the fallback kernel", capacity);
-  }
-  if (!add(info.jump_back_entry & ~(kPage - 1), kPage)) {
+  bool fits = add(info.jump_back_entry & ~(kPage - 1), kPage);
+  for (const DeferredCopy& c : plan->deferred) fits = fits && add(c.destination, c.size);
+  if (!fits) {
+    claims.release_all();
     return Error::make("more than {} ranges left to the fallback kernel", capacity);
   }
 
-  Claims claims(ws.claims, kMaxClaims);
-  Status claimed = claims.claim(plan->work_area, "the work area");
-  for (const MemoryRange& r : plan->direct) {
-    if (claimed) claimed = claims.claim(r, "image memory");
-  }
-  if (!claimed) {
-    claims.release_all();
-    return claimed.error();
-  }
   char direct[24], deferred[24];
   format_size(direct, sizeof direct, plan->direct_bytes);
   format_size(deferred, sizeof deferred, plan->deferred_bytes);

@@ -66,7 +66,7 @@ rt_config_text() {
 # initramfs at hiberload's default paths, and HiberloadConfig set.
 # Needs rt_build_inputs first.
 rt_machine_setup() {
-	local name=${1:?machine} scratch=$RT_DEFAULT_SCRATCH mode=auto smp=1 mem=512
+	local name=${1:?machine} scratch=$RT_DEFAULT_SCRATCH mode=auto smp=1 mem=512 install=0
 	local efi=${HL_BUILD:-$_RT_REPO/build}/hiberload.efi
 	shift
 	while (($#)); do
@@ -76,6 +76,7 @@ rt_machine_setup() {
 		--smp) smp=$2 ;;
 		--mem) mem=$2 ;;
 		--efi) efi=$2 ;;
+		--install) install=1; shift; continue ;;
 		*) printf 'rt_machine_setup: unknown option %s\n' "$1" >&2; return 1 ;;
 		esac
 		shift 2
@@ -83,10 +84,28 @@ rt_machine_setup() {
 	[[ -n ${RT_KERNEL:-} && -n ${RT_A_INITRD:-} ]] || { printf 'rt_machine_setup: call rt_build_inputs first\n' >&2; return 1; }
 	hl_machine_create "$name" --mem "$mem" --smp "$smp" >/dev/null || return 1
 	hl_esp_put "$name" "$efi" 'EFI/BOOT/BOOTX64.EFI' || return 1
-	hl_esp_put "$name" "$efi" 'EFI/hiberload/hiberload.efi' || return 1
 	hl_esp_put "$name" "$RT_KERNEL" 'EFI/hiberload/vmlinuz' || return 1
 	hl_esp_put "$name" "$RT_A_INITRD" 'EFI/hiberload/initrd.img' || return 1
+	if ((install)); then
+		# No configuration: the first boot runs `hiberload install` (see
+		# rt_install_boot) with these settings.
+		hl_esp_put_text "$name" 'EFI/hiberload/roundtrip-install.txt' "--scratch $scratch --mode $mode" || return 1
+		return 0
+	fi
+	hl_esp_put "$name" "$efi" 'EFI/hiberload/hiberload.efi' || return 1
 	hl_set_config "$name" "$(rt_config_text "$scratch" "$mode")" >/dev/null || return 1
+}
+
+# rt_install_boot NAME -- boot 0 of a machine made with --install: the
+# unconfigured hiberload boots the default kernel, whose init runs
+# `hiberload install`; then \EFI\BOOT\BOOTX64.EFI is removed, so that from now
+# on only the Boot#### entry install created can start hiberload. Sets
+# RT_INSTALL_LOG. Fails if the boot did not power off.
+rt_install_boot() {
+	local name=${1:?machine}
+	hl_boot "$name" --timeout 300 --expect poweroff >/dev/null || return 1
+	RT_INSTALL_LOG=$HL_LAST_LOG
+	hl_esp_rm "$name" 'EFI/BOOT/BOOTX64.EFI'
 }
 
 # rt_field KEY: from stdin, the value of the first KEY=VALUE

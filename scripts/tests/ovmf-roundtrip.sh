@@ -5,8 +5,12 @@
 #   scripts/tests/ovmf-roundtrip.sh [direct|fallback|direct-smp2]...  (default: all three)
 #
 # For each variant, one machine (512 MiB, TCG, no network card, the same
-# virtual hardware in every boot) with hiberload as its only boot entry,
-# configured through the HiberloadConfig variable:
+# virtual hardware in every boot):
+#   boot 0  hiberload at the removable-media path, unconfigured, boots the
+#           kernel from its default place on the ESP; the kernel's init runs
+#           `hiberload install` (Boot#### entry first in BootOrder, the
+#           HiberloadConfig variable); the test then deletes
+#           \EFI\BOOT\BOOTX64.EFI, so only the new entry starts hiberload;
 #   boot 1  hiberload finds no image and chain-loads kernel A with the scratch
 #           region kept out of its memory; A starts the workload (a random
 #           token, a counter every second, a 64 MiB tmpfs file and its md5),
@@ -53,13 +57,21 @@ run() {
   esac
   local M=roundtrip-$variant
   echo "=== round trip: $variant (mode=$mode, -smp $smp, scratch=$scratch)"
-  rt_machine_setup "$M" --scratch "$scratch" --mode "$mode" --smp "$smp" --efi "$EFI"
+  rt_machine_setup "$M" --install --scratch "$scratch" --mode "$mode" --smp "$smp" --efi "$EFI"
+
+  # --- boot 0: unconfigured, install ---------------------------------------
+  rt_install_boot "$M" && rc=0 || rc=$?
+  tl_check "$variant boot 0: the unconfigured boot installed hiberload and powered off" test "$rc" -eq 0
+  tl_log_has "$variant boot 0: hiberload said it is unconfigured" "${RT_INSTALL_LOG:-/dev/null}" 'unconfigured: using the defaults'
+  tl_log_has "$variant boot 0: hiberload install succeeded" "${RT_INSTALL_LOG:-/dev/null}" 'workload: INSTALLED'
 
   # --- boot 1: normal boot, workload, hibernate --------------------------
   local rc log1 log2 log3
   hl_boot "$M" --timeout 420 --expect poweroff && rc=0 || rc=$?
   log1=$HL_LAST_LOG
   tl_check "$variant boot 1: A hibernated, B wrote the image and powered off" test "$rc" -eq 0
+  tl_log_has "$variant boot 1: the firmware started hiberload from the entry install made" "$log1" 'BdsDxe: starting Boot[0-9A-F]{4} "hiberload" .*\\EFI\\hiberload\\hiberload.efi'
+  tl_log_has "$variant boot 1: hiberload read the configuration install wrote" "$log1" 'configuration read from EFI variable HiberloadConfig'
   tl_log_has "$variant boot 1: hiberload found no image and booted A normally" "$log1" 'nothing to resume: booting'
   tl_log_has "$variant boot 1: the scratch region was kept from A" "$log1" 'hiberload.scratch=0x2000000'
   tl_log_has "$variant boot 1: B saved the image" "$log1" 'hiberload-save-init: image written'

@@ -19,6 +19,8 @@ mkdir -p "$out"
   --init "$repo/scripts/tests/roundtrip/workload-init" --with-kexec \
   --add-file "$repo/scripts/hibernate/hiberload-hibernate:/bin/hiberload-hibernate" \
   --add-binary "$build/tools/hiberload-save:/bin/hiberload-save" \
+  --add-binary "$build/tools/hiberload:/bin/hiberload" \
+  --add-file "$build/hiberload.efi:/boot/hiberload.efi" \
   --add-binary "$build/tools/hiberload-inspect:/bin/hiberload-inspect" \
   --add-binary "$build/tools/hiberload-consume:/bin/hiberload-consume" \
   --add-file "$repo/scripts/initramfs/fallback-restore.sh:/bin/hiberload-fallback-restore" \
