@@ -418,6 +418,8 @@ Result<size_t> preplace_for_fallback(image::ImageReader& reader, Storage& storag
   // What the fallback kernel must load: the deferred ranges, and the page of
   // the jump back entry, so that its kexec identity map (which covers the
   // loaded segments) maps the entry (the reference's trap 5).
+  // Collected sorted, then merged: the entry's page usually lies inside a
+  // deferred range, and kexec refuses overlapping segments.
   size_t count = 0;
   auto add = [&](uint64_t base, uint64_t size) {
     // kexec-tools refuses a segment at physical page 0, and Linux never uses
@@ -426,9 +428,6 @@ Result<size_t> preplace_for_fallback(image::ImageReader& reader, Storage& storag
       if (base + size <= kPage) return true;
       size -= kPage - base;
       base = kPage;
-    }
-    for (size_t i = 0; i < count; ++i) {
-      if (base >= remaining[i].base && base + size <= remaining[i].end()) return true;
     }
     if (count == capacity) return false;
     size_t at = count++;
@@ -445,6 +444,17 @@ Result<size_t> preplace_for_fallback(image::ImageReader& reader, Storage& storag
     claims.release_all();
     return Error::make("more than {} ranges left to the fallback kernel", capacity);
   }
+  size_t merged = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (merged > 0 && remaining[i].base <= remaining[merged - 1].end()) {
+      const uint64_t end = remaining[i].end() > remaining[merged - 1].end() ? remaining[i].end()
+                                                                         : remaining[merged - 1].end();
+      remaining[merged - 1].size = end - remaining[merged - 1].base;
+    } else {
+      remaining[merged++] = remaining[i];
+    }
+  }
+  count = merged;
 
   char direct[24], deferred[24];
   format_size(direct, sizeof direct, plan->direct_bytes);

@@ -141,8 +141,13 @@ TEST_CASE("--only extracts exactly the selected memory, byte for byte") {
   const auto full = core_memory(core);
   // Pieces of two segments, one crossing a chunk boundary, one not at a page
   // boundary of the core, and one outside every segment.
-  const std::vector<hl::PhysicalRange> only = {
-      {0x2000, 0x2000}, {0x100800, 0x3000}, {0x100000000 + 0x1000, 0x1000}, {0x80000000, 0x1000}};
+  // (The second range also overlaps the third, as the jump back entry's page
+  // overlaps a deferred range in hiberload.remaining=.)
+  const std::vector<hl::PhysicalRange> only = {{0x2000, 0x2000},
+                                               {0x100800, 0x3000},
+                                               {0x101000, 0x1000},
+                                               {0x100000000 + 0x1000, 0x1000},
+                                               {0x80000000, 0x1000}};
   std::vector<uint8_t> part = extract(image, ET_EXEC, only);
   // Every extracted byte lies in `only` and equals the original memory.
   auto original_byte = [&](uint64_t address) -> int {

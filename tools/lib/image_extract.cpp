@@ -21,7 +21,17 @@ std::vector<PhysicalRange> extracted_ranges(const ImageReader& reader,
   }
   std::sort(ranges.begin(), ranges.end(),
             [](const PhysicalRange& a, const PhysicalRange& b) { return a.base < b.base; });
-  return ranges;
+  // Overlapping or touching selections become one range: kexec refuses
+  // overlapping segments.
+  std::vector<PhysicalRange> merged;
+  for (const PhysicalRange& r : ranges) {
+    if (!merged.empty() && r.base <= merged.back().end()) {
+      merged.back().size = std::max(merged.back().end(), r.end()) - merged.back().base;
+    } else {
+      merged.push_back(r);
+    }
+  }
+  return merged;
 }
 
 ElfCoreLayout extracted_core_layout(const std::vector<PhysicalRange>& ranges, uint16_t elf_type) {
