@@ -47,24 +47,14 @@ Status BlockIoStorage::read(uint64_t offset, void* buffer, size_t length) {
     return ok_status();
   }
   auto* out = static_cast<uint8_t*>(buffer);
-  const size_t bounce_bytes = kBouncePages * 4096;
-  while (length > 0) {
-    const uint64_t block_start = offset - offset % block_size_;
-    const size_t skip = static_cast<size_t>(offset - block_start);
-    size_t span = skip + length;
-    span = span > bounce_bytes ? bounce_bytes : span;
-    span = (span + block_size_ - 1) / block_size_ * block_size_;
-    if (block_start + span > size_) span = static_cast<size_t>(size_ - block_start);
+  return for_each_bounce_span(offset, length, [&](uint64_t block_start, size_t span, size_t skip,
+                                                  size_t take) -> Status {
     EFI_STATUS status = io_->ReadBlocks(io_, media_id_, block_start / block_size_, span, bounce_);
     if (EFI_ERROR(status)) return firmware_error("disk read", status);
-    size_t take = span - skip;
-    take = take > length ? length : take;
     memcpy(out, bounce_ + skip, take);
     out += take;
-    offset += take;
-    length -= take;
-  }
-  return ok_status();
+    return ok_status();
+  });
 }
 
 Status BlockIoStorage::write(uint64_t offset, const void* buffer, size_t length) {
@@ -81,26 +71,16 @@ Status BlockIoStorage::write(uint64_t offset, const void* buffer, size_t length)
   }
   // Read-modify-write one bounce buffer at a time.
   const auto* in = static_cast<const uint8_t*>(buffer);
-  const size_t bounce_bytes = kBouncePages * 4096;
-  while (length > 0) {
-    const uint64_t block_start = offset - offset % block_size_;
-    const size_t skip = static_cast<size_t>(offset - block_start);
-    size_t span = skip + length;
-    span = span > bounce_bytes ? bounce_bytes : span;
-    span = (span + block_size_ - 1) / block_size_ * block_size_;
-    if (block_start + span > size_) span = static_cast<size_t>(size_ - block_start);
+  return for_each_bounce_span(offset, length, [&](uint64_t block_start, size_t span, size_t skip,
+                                                  size_t take) -> Status {
     EFI_STATUS status = io_->ReadBlocks(io_, media_id_, block_start / block_size_, span, bounce_);
     if (EFI_ERROR(status)) return firmware_error("disk read before write", status);
-    size_t take = span - skip;
-    take = take > length ? length : take;
     memcpy(bounce_ + skip, in, take);
     status = io_->WriteBlocks(io_, media_id_, block_start / block_size_, span, bounce_);
     if (EFI_ERROR(status)) return firmware_error("disk write", status);
     in += take;
-    offset += take;
-    length -= take;
-  }
-  return ok_status();
+    return ok_status();
+  });
 }
 
 Status BlockIoStorage::flush() {

@@ -33,6 +33,29 @@ class BlockIoStorage final : public Storage {
         size_((io->Media->LastBlock + 1) * io->Media->BlockSize), bounce_(bounce) {}
   bool direct_ok(uint64_t offset, size_t length, const void* buffer) const;
 
+  // Splits [offset, offset + length) into bounce-buffer-sized spans of whole
+  // blocks and calls f(block_start, span, skip, take) for each: the span's
+  // first byte on disk, its length, and the part of it that belongs to the
+  // request (skip bytes in, take bytes long).
+  template <typename F>
+  Status for_each_bounce_span(uint64_t offset, size_t length, F&& f) {
+    const size_t bounce_bytes = kBouncePages * 4096;
+    while (length > 0) {
+      const uint64_t block_start = offset - offset % block_size_;
+      const size_t skip = static_cast<size_t>(offset - block_start);
+      size_t span = skip + length;
+      span = span > bounce_bytes ? bounce_bytes : span;
+      span = (span + block_size_ - 1) / block_size_ * block_size_;
+      if (block_start + span > size_) span = static_cast<size_t>(size_ - block_start);
+      size_t take = span - skip;
+      take = take > length ? length : take;
+      HL_TRY(f(block_start, span, skip, take));
+      offset += take;
+      length -= take;
+    }
+    return ok_status();
+  }
+
   EFI_BLOCK_IO* io_;
   uint32_t media_id_;
   uint32_t block_size_;

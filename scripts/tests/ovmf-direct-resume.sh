@@ -20,6 +20,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 source "$repo/scripts/lib/harness.sh"
 source "$repo/scripts/lib/testlib.sh"
+source "$repo/scripts/lib/synthetic-image.sh"
 
 BUILD=${HL_BUILD:-$repo/build}
 EFI=$BUILD/hiberload.efi
@@ -54,33 +55,14 @@ probe=$HL_LAST_LOG
 tl_check "probe boot: no image, hiberload returns to the firmware (0x12)" test "$rc" -eq 0
 tl_log_has "an empty partition is 'no image'" "$probe" 'no image to resume on partition 2: .*no image'
 
-# Scratch: 96 MiB from 16 MiB into the largest conventional range (hiberload's
-# working space; the hibernating kernel's region on a real system).
-scratch=$(python3 - "$probe" <<'PY'
-import re, sys
-best = (0, 0)
-for line in open(sys.argv[1], errors="replace"):
-    m = re.search(r"memmap: (0x[0-9a-f]+) (0x[0-9a-f]+) 7 ", line)
-    if m:
-        base, pages = int(m.group(1), 16), int(m.group(2), 16)
-        if pages > best[1]:
-            best = (base, pages)
-base = (best[0] + (16 << 20) + (2 << 20) - 1) & ~((2 << 20) - 1)
-assert base + (96 << 20) <= best[0] + best[1] * 4096, "largest conventional range too small"
-print(f"{base:#x}+{96 << 20:#x}")
-PY
-)
+scratch=$(si_scratch_from_probe "$probe")
 echo "ovmf-direct-resume: scratch range $scratch"
 
 # --- the image -------------------------------------------------------------
-"$SYNTH" --probe-log "$probe" --scratch "$scratch" --payload "$PAYLOAD" \
-  --out-core "$work/core.elf" --out-memmap "$work/memmap.txt" \
-  --out-runtime-map "$work/runtime-map.txt" | tee "$work/synth.out"
-entry=$(sed -n 's/.*entry=\(0x[0-9a-f]*\).*/\1/p' "$work/synth.out")
-expected_hash=$(sed -n 's/.*expected_hash=\([0-9a-f]*\).*/\1/p' "$work/synth.out")
-"$SAVE" -q -o "$work/image.bin" --jump-back-entry "$entry" --memmap "$work/memmap.txt" \
-  --runtime-map "$work/runtime-map.txt" --scratch "$scratch" --kernel-release synthetic-test \
-  --page-size 4096 "$work/core.elf"
+si_build "$probe" "$scratch" "$work" core
+entry=$SI_ENTRY
+expected_hash=$SI_HASH
+cp "$work/core.bin" "$work/image.bin"
 tl_check "hiberload-inspect --verify accepts the image on the host" "$INSPECT" --verify "$work/image.bin"
 ls -l "$work/image.bin" | awk '{print "ovmf-direct-resume: image " $5 " bytes"}'
 hl_partition_write "$M" hib 0 "$work/image.bin"
@@ -138,12 +120,10 @@ tl_log_has "it says why" "$log" 'no image to resume on partition 2: .*header'
 
 # --- boot 6: the firmware's runtime regions changed ------------------------
 # The first runtime region recorded one page higher and one page shorter.
-read -r phys virt pages type attr < <(head -n 1 "$work/runtime-map.txt")
+read -r phys virt pages type attr < <(head -n 1 "$work/core.runtime-map")
 printf '%#x %s %#x %s %s\n' $((phys + 4096)) "$virt" $((pages - 1)) "$type" "$attr" >"$work/runtime-moved.txt"
-tail -n +2 "$work/runtime-map.txt" >>"$work/runtime-moved.txt"
-"$SAVE" -q -o "$work/moved.bin" --jump-back-entry "$entry" --memmap "$work/memmap.txt" \
-  --runtime-map "$work/runtime-moved.txt" --scratch "$scratch" --kernel-release synthetic-test \
-  --page-size 4096 "$work/core.elf"
+tail -n +2 "$work/core.runtime-map" >>"$work/runtime-moved.txt"
+si_save "$work" core "$scratch" "$work/runtime-moved.txt" "$work/moved.bin"
 hl_partition_write "$M" hib 0 "$work/moved.bin"
 hl_boot "$M" --timeout 120 --expect exit:0x12 && rc=0 || rc=$?
 log=$HL_LAST_LOG
@@ -158,13 +138,8 @@ hl_esp_put "$M2" "$work/test.conf" 'EFI/hiberload/test.conf'
 hl_boot "$M2" --timeout 120 --expect exit:0x12 && rc=0 || rc=$?
 probe2=$HL_LAST_LOG
 tl_check "smp 2: probe boot" test "$rc" -eq 0
-"$SYNTH" --probe-log "$probe2" --scratch "$scratch" --payload "$PAYLOAD" \
-  --out-core "$work/core2.elf" --out-memmap "$work/memmap2.txt" \
-  --out-runtime-map "$work/runtime-map2.txt" >"$work/synth2.out"
-entry2=$(sed -n 's/.*entry=\(0x[0-9a-f]*\).*/\1/p' "$work/synth2.out")
-"$SAVE" -q -o "$work/image2.bin" --jump-back-entry "$entry2" --memmap "$work/memmap2.txt" \
-  --runtime-map "$work/runtime-map2.txt" --scratch "$scratch" --kernel-release synthetic-test \
-  --page-size 4096 "$work/core2.elf"
+si_build "$probe2" "$scratch" "$work" core2 >/dev/null
+cp "$work/core2.bin" "$work/image2.bin"
 hl_partition_write "$M2" hib 0 "$work/image2.bin"
 hl_boot "$M2" --timeout 300 --expect exit:0x20 && rc=0 || rc=$?
 tl_check "smp 2: the payload found memory intact (0x20)" test "$rc" -eq 0

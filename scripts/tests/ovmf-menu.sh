@@ -21,6 +21,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 source "$repo/scripts/lib/harness.sh"
 source "$repo/scripts/lib/testlib.sh"
+source "$repo/scripts/lib/synthetic-image.sh"
 source "$repo/scripts/lib/ovmf-vars.sh"
 
 BUILD=${HL_BUILD:-$repo/build}
@@ -50,25 +51,9 @@ hl_boot "$M" --timeout 120 --expect exit:0x12 && rc=0 || rc=$?
 probe=$HL_LAST_LOG
 tl_check "probe boot (no image): returns to the firmware (0x12)" test "$rc" -eq 0
 tl_log_lacks "no image: no menu" "$probe" 'boot menu'
-scratch=$(python3 - "$probe" <<'PY'
-import re, sys
-best = (0, 0)
-for line in open(sys.argv[1], errors="replace"):
-    m = re.search(r"memmap: (0x[0-9a-f]+) (0x[0-9a-f]+) 7 ", line)
-    if m and int(m.group(2), 16) > best[1]:
-        best = (int(m.group(1), 16), int(m.group(2), 16))
-base = (best[0] + (16 << 20) + (2 << 20) - 1) & ~((2 << 20) - 1)
-assert base + (96 << 20) <= best[0] + best[1] * 4096
-print(f"{base:#x}+{96 << 20:#x}")
-PY
-)
-"$SYNTH" --probe-log "$probe" --scratch "$scratch" --payload "$PAYLOAD" \
-  --out-core "$work/core.elf" --out-memmap "$work/memmap.txt" \
-  --out-runtime-map "$work/runtime-map.txt" >"$work/synth.out"
-entry=$(sed -n 's/.*entry=\(0x[0-9a-f]*\).*/\1/p' "$work/synth.out")
-"$SAVE" -q -o "$work/image.bin" --jump-back-entry "$entry" --memmap "$work/memmap.txt" \
-  --runtime-map "$work/runtime-map.txt" --scratch "$scratch" --kernel-release synthetic-test \
-  --page-size 4096 "$work/core.elf"
+scratch=$(si_scratch_from_probe "$probe")
+si_build "$probe" "$scratch" "$work" core >/dev/null
+cp "$work/core.bin" "$work/image.bin"
 fresh_image() { hl_partition_write "$M" hib 0 "$work/image.bin"; }
 config() { hl_set_config "$M" "version=1
 timeout=$1
