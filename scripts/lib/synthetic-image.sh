@@ -56,3 +56,24 @@ si_save() {
     --memmap "$work/$name.memmap" --runtime-map "$runtime_map" --scratch "$scratch" \
     --kernel-release synthetic-test --page-size 4096 "$work/$name.elf"
 }
+
+# si_state NAME -- the commit record's state field (offset 12 of the
+# hibernation partition): 1 valid, 2 consumed (docs/image-format.md).
+si_state() { hl_partition_read "${1:?machine}" hib 12 4 | od -An -t u4 | tr -d ' '; }
+
+# si_probe_machine NAME WORK [hl_machine_create options...] -- a fresh machine
+# with hiberload at the removable-media path and a test-control file that
+# makes it print the firmware's memory map and report through
+# isa-debug-exit (the same file in every boot, so hiberload allocates the
+# same way each time), then the probe boot. Sets SI_PROBE_LOG and
+# SI_PROBE_RC (0 when hiberload found no image and returned, 0x12).
+si_probe_machine() {
+  local name=${1:?machine} work=${2:?work dir}
+  shift 2
+  hl_machine_create "$name" --mem 512 "$@" >/dev/null || return 1
+  hl_esp_put "$name" "$(_SI_BUILD)/hiberload.efi" 'EFI/BOOT/BOOTX64.EFI' || return 1
+  printf 'exit=isa-debug-exit\nprint-memory-map=1\n' >"$work/test.conf"
+  hl_esp_put "$name" "$work/test.conf" 'EFI/hiberload/test.conf' || return 1
+  hl_boot "$name" --timeout 120 --expect exit:0x12 && SI_PROBE_RC=0 || SI_PROBE_RC=$?
+  SI_PROBE_LOG=$HL_LAST_LOG
+}

@@ -35,24 +35,13 @@ for f in "$EFI" "$SAVE" "$INSPECT" "$SYNTH" "$PAYLOAD"; do
 done
 hl_require_tools
 
-# The commit record's state field (offset 12 of the partition): 1 valid,
-# 2 consumed (docs/image-format.md).
-image_state() { hl_partition_read "$M" hib 12 4 | od -An -t u4 | tr -d ' '; }
-
 work=$(mktemp -d)
 trap 'hl_cleanup; rm -rf -- "$work"' EXIT
 
-hl_machine_create "$M" --mem 512 >/dev/null
-hl_esp_put "$M" "$EFI" 'EFI/BOOT/BOOTX64.EFI'
-hl_esp_put "$M" "$EFI" 'EFI/hiberload/hiberload.efi'
-# Same test-control file in every boot, so hiberload allocates the same way.
-printf 'exit=isa-debug-exit\nprint-memory-map=1\n' >"$work/test.conf"
-hl_esp_put "$M" "$work/test.conf" 'EFI/hiberload/test.conf'
-
 # --- boot 1: probe the firmware's memory map ------------------------------
-hl_boot "$M" --timeout 120 --expect exit:0x12 && rc=0 || rc=$?
-probe=$HL_LAST_LOG
-tl_check "probe boot: no image, hiberload returns to the firmware (0x12)" test "$rc" -eq 0
+si_probe_machine "$M" "$work"
+probe=$SI_PROBE_LOG
+tl_check "probe boot: no image, hiberload returns to the firmware (0x12)" test "$SI_PROBE_RC" -eq 0
 tl_log_has "an empty partition is 'no image'" "$probe" 'no image to resume on partition 2: .*no image'
 
 scratch=$(si_scratch_from_probe "$probe")
@@ -77,7 +66,7 @@ tl_log_has "every chunk verified" "$log" 'image verified: [0-9]+ chunks, every S
 tl_log_has "consumed before the jump" "$log" "image marked consumed; leaving the firmware and jumping to $entry"
 tl_log_has "the payload's hash equals the host's" "$log" "memory hash $expected_hash"
 tl_log_has "memory intact" "$log" 'resume-payload: memory intact'
-tl_check "the commit record on disk now says consumed (state 2)" test "$(image_state)" = 2
+tl_check "the commit record on disk now says consumed (state 2)" test "$(si_state "$M")" = 2
 
 # --- boot 3: never resumed twice ------------------------------------------
 hl_boot "$M" --timeout 120 --expect exit:0x12 && rc=0 || rc=$?
@@ -107,7 +96,7 @@ log=$HL_LAST_LOG
 tl_check "a corrupt chunk is refused and hiberload goes on to boot (0x12)" test "$rc" -eq 0
 tl_log_has "it names the chunk and the mismatch" "$log" 'direct resume not possible: placing the image: chunk [0-9]+: .*(SHA-256|sha256|digest)'
 tl_log_lacks "no jump" "$log" 'leaving the firmware'
-tl_check "the corrupt image was not marked consumed (state 1)" test "$(image_state)" = 1
+tl_check "the corrupt image was not marked consumed (state 1)" test "$(si_state "$M")" = 1
 
 # --- boot 5: a tampered header --------------------------------------------
 cp "$work/image.bin" "$work/tampered.bin"
@@ -132,11 +121,9 @@ tl_log_has "it says the firmware changed" "$log" 'direct resume not possible: ma
 
 # --- two CPUs: the firmware parks the second one; the resume must not care --
 M2=ovmf-direct-resume-smp2
-hl_machine_create "$M2" --mem 512 --smp 2 >/dev/null
-hl_esp_put "$M2" "$EFI" 'EFI/BOOT/BOOTX64.EFI'
-hl_esp_put "$M2" "$work/test.conf" 'EFI/hiberload/test.conf'
-hl_boot "$M2" --timeout 120 --expect exit:0x12 && rc=0 || rc=$?
-probe2=$HL_LAST_LOG
+si_probe_machine "$M2" "$work" --smp 2
+probe2=$SI_PROBE_LOG
+rc=$SI_PROBE_RC
 tl_check "smp 2: probe boot" test "$rc" -eq 0
 si_build "$probe2" "$scratch" "$work" core2 >/dev/null
 cp "$work/core2.bin" "$work/image2.bin"

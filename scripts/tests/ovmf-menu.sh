@@ -37,19 +37,13 @@ for f in "$EFI" "$SAVE" "$SYNTH" "$PAYLOAD" "$TOOL"; do
 done
 hl_require_tools
 
-image_state() { hl_partition_read "$M" hib 12 4 | od -An -t u4 | tr -d ' '; }
 work=$(mktemp -d)
 trap 'hl_cleanup; rm -rf -- "$work"' EXIT
 
-hl_machine_create "$M" --mem 512 >/dev/null
-hl_esp_put "$M" "$EFI" 'EFI/BOOT/BOOTX64.EFI'
-printf 'exit=isa-debug-exit\nprint-memory-map=1\n' >"$work/test.conf"
-hl_esp_put "$M" "$work/test.conf" 'EFI/hiberload/test.conf'
-
 # --- boot 1: probe --------------------------------------------------------
-hl_boot "$M" --timeout 120 --expect exit:0x12 && rc=0 || rc=$?
-probe=$HL_LAST_LOG
-tl_check "probe boot (no image): returns to the firmware (0x12)" test "$rc" -eq 0
+si_probe_machine "$M" "$work"
+probe=$SI_PROBE_LOG
+tl_check "probe boot (no image): returns to the firmware (0x12)" test "$SI_PROBE_RC" -eq 0
 tl_log_lacks "no image: no menu" "$probe" 'boot menu'
 scratch=$(si_scratch_from_probe "$probe")
 si_build "$probe" "$scratch" "$work" core >/dev/null
@@ -90,13 +84,13 @@ tl_log_has "the menu lists the three choices" "$LOG" 'menu: 3 = discard the imag
 tl_log_has "choice 2 was taken" "$LOG" 'menu: chosen: boot normally, keep the image'
 tl_log_has "hiberload says why it boots normally" "$LOG" 'chosen in the menu \(image kept for a later boot\): booting'
 tl_log_lacks "nothing placed" "$LOG" 'placing image'
-tl_check "the image is still valid (state 1)" test "$(image_state)" = 1
+tl_check "the image is still valid (state 1)" test "$(si_state "$M")" = 1
 
 # --- boot 3: discard -------------------------------------------------------
 menu_boot 3 exit:0x12
 tl_check "key 3: discard, no resume (0x12)" test "$rc" -eq 0
 tl_log_has "it says the image was discarded" "$LOG" 'image discarded: marked consumed'
-tl_check "the image is consumed (state 2)" test "$(image_state)" = 2
+tl_check "the image is consumed (state 2)" test "$(si_state "$M")" = 2
 "$TOOL" --efivarfs "$efivars" status --disk "$(hl_partition_path "$M")" >"$work/status-consumed.txt" || true
 tl_check "hiberload status says consumed" grep -q 'Image: consumed image of' "$work/status-consumed.txt"
 
@@ -134,7 +128,7 @@ hl_boot_wait "$M" && rc=0 || rc=$?
 LOG=$HL_LAST_LOG
 tl_check "timeout=0 and a key at start: the menu opened, Esc booted normally (0x12)" test "$rc" -eq 0
 tl_log_has "opened by a key, 30 s countdown" "$LOG" 'boot menu \(opened by a key\)'
-tl_check "the image is still valid (state 1)" test "$(image_state)" = 1
+tl_check "the image is still valid (state 1)" test "$(si_state "$M")" = 1
 
 # --- boot 7: timeout=0, no key: no menu ---------------------------------------
 hl_boot "$M" --timeout 300 --expect exit:0x20 && rc=0 || rc=$?
